@@ -7,7 +7,10 @@ test('a cluster survives Any packing with its nested Any typed config intact', (
     name: 'outbound|9080|v1|reviews.default.svc.cluster.local',
     type: 'EDS',
     connectTimeout: { seconds: '10' },
-    edsClusterConfig: { edsConfig: { ads: {} }, serviceName: 'outbound|9080|v1|reviews.default.svc.cluster.local' },
+    edsClusterConfig: {
+      edsConfig: { ads: {} },
+      serviceName: 'outbound|9080|v1|reviews.default.svc.cluster.local',
+    },
   };
   const any = packAny(CLUSTER_TYPE, cluster);
   assert.ok(any.value.length > 20);
@@ -26,7 +29,11 @@ test('nested Any fields carry their type by "@type"', () => {
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',
-            typedConfig: { '@type': HCM_TYPE, statPrefix: 'outbound_0.0.0.0_15001', rds: { routeConfigName: '9080' } },
+            typedConfig: {
+              '@type': HCM_TYPE,
+              statPrefix: 'outbound_0.0.0.0_15001',
+              rds: { routeConfigName: '9080' },
+            },
           },
         ],
       },

@@ -1,5 +1,11 @@
 // Envoy v3 API: proto loading, type URLs and Any packing, shared by the control plane and the proxy.
-export { discoveryPackageDefinition, envoyRoot, ENVOY_PROTO_FILES, PROTO_INCLUDE_DIRS, PROTO_OPTIONS } from './protos.ts';
+export {
+  discoveryPackageDefinition,
+  envoyRoot,
+  ENVOY_PROTO_FILES,
+  PROTO_INCLUDE_DIRS,
+  PROTO_OPTIONS,
+} from './protos.ts';
 export { packAny, typeUrlOf, unpackAny } from './any.ts';
 export type { AnyMessage } from './any.ts';
 export * from './type-urls.ts';

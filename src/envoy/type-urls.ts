@@ -11,4 +11,10 @@ export const FAULT_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.fau
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
 /** Envoy's warming order: clusters before their endpoints, listeners before their routes. */
-export const PUSH_ORDER: readonly string[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE];
+export const PUSH_ORDER: readonly string[] = [
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  LISTENER_TYPE,
+  ROUTE_TYPE,
+  SECRET_TYPE,
+];
