@@ -16,6 +16,11 @@ export interface KindDefinition {
   readonly body: Readonly<Record<string, z.ZodType>>;
   /** Top-level fields that must be present (most Istio kinds require spec). */
   readonly requiredBody?: readonly string[];
+  /**
+   * What metadata.name must look like, as Kubernetes checks it: a DNS subdomain (the default),
+   * a DNS-1123 label (Namespace), or a DNS-1035 label, which starts with a letter (Service).
+   */
+  readonly nameFormat?: 'subdomain' | 'label' | 'label1035';
 }
 
 export class KindRegistry {

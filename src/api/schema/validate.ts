@@ -11,6 +11,7 @@ import type { Resource } from '../kinds/meta.ts';
 import { apiVersionsOf, preferredApiVersion } from '../kinds/registry.ts';
 import type { KindDefinition, KindRegistry } from '../kinds/registry.ts';
 import { closest, objectsAt, placesOf } from './introspect.ts';
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from './primitives.ts';
 
 export interface ValidateOptions {
   /** Namespace given to namespaced objects that name none (kubectl's -n, else "default"). */
@@ -173,6 +174,25 @@ function zodIssues(doc: RawDocument, schema: z.ZodType, error: z.ZodError): Issu
   return out;
 }
 
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+function nameProblem(name: string, format: 'subdomain' | 'label' | 'label1035'): string | undefined {
+  switch (format) {
+    case 'label':
+      return name.length <= 63 && DNS1123_LABEL.test(name)
+        ? undefined
+        : 'must be at most 63 lower-case letters, digits or "-", starting and ending with a letter or digit';
+    case 'label1035':
+      return name.length <= 63 && DNS1035_LABEL.test(name)
+        ? undefined
+        : 'must be at most 63 lower-case letters, digits or "-", starting with a letter and ending with a letter or digit';
+    default:
+      return name.length <= 253 && DNS1123_SUBDOMAIN.test(name)
+        ? undefined
+        : 'must be lower-case letters, digits, "-" and ".", starting and ending with a letter or digit';
+  }
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -241,7 +261,14 @@ export function validateDocument(
   const schema = documentSchema(def);
   const parsed = schema.safeParse(obj);
   if (!parsed.success) issues.push(...zodIssues(doc, schema, parsed.error));
-  const meta = obj.metadata as { namespace?: string } | undefined;
+  const meta = obj.metadata as { namespace?: string; name?: unknown } | undefined;
+  if (meta && typeof meta.name === 'string' && meta.name !== '') {
+    const problem = nameProblem(meta.name, def.nameFormat ?? 'subdomain');
+    if (problem)
+      issues.push(
+        issueAt(doc, ['metadata', 'name'], 'invalid-name', `${def.kind} name "${meta.name}" ${problem}`),
+      );
+  }
   if (!def.namespaced && meta && typeof meta === 'object' && meta.namespace !== undefined) {
     issues.push(
       issueAt(
