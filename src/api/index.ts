@@ -10,6 +10,7 @@ import { validateDocuments } from './schema/validate.ts';
 import type { ValidateOptions } from './schema/validate.ts';
 
 export * from './kinds/index.ts';
+export * from './analyze/index.ts';
 export type { Issue, Position, Severity } from './load/issue.ts';
 export { formatIssue } from './load/issue.ts';
 export type { SourceText } from './load/source.ts';
