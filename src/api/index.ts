@@ -35,7 +35,14 @@ export interface LoadOptions extends ValidateOptions {
 export function loadTexts(sources: readonly SourceText[], options: LoadOptions = {}): LoadResult {
   const parsed = parseSources(sources);
   const validated = validateDocuments(parsed.documents, options.registry ?? builtinKinds(), options);
-  return { resources: validated.resources, issues: [...parsed.issues, ...validated.issues] };
+  // Report in reading order: by input file, then line (the sort is stable within a line).
+  const fileOrder = new Map(sources.map((s, i) => [s.file, i]));
+  const issues = [...parsed.issues, ...validated.issues].sort(
+    (a, b) =>
+      (fileOrder.get(a.file ?? '') ?? -1) - (fileOrder.get(b.file ?? '') ?? -1) ||
+      (a.line ?? 0) - (b.line ?? 0),
+  );
+  return { resources: validated.resources, issues };
 }
 
 /** Reads files, directories and "-" (stdin), then parses and validates every document. */
