@@ -54,7 +54,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     io.err(`error: unknown command "${name}"\n  hint: run "caravel --help" to list commands`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Words after "--" belong to another program (exec's command), not to caravel.
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     io.out(command.usage);
     return 0;
   }

@@ -1,0 +1,151 @@
+// Pod addresses in 127.0.0.0/8: each pod gets a pod address (127.<pod>.x.y, where its sidecar
+// listens) and an app address (127.<app>.x.y, where the app itself listens), both from one index so
+// the pair is easy to recognise. An index stays with its pod name across restarts of the runtime
+// (persisted) and is never handed to another pod while it is held; released indexes are reused only
+// after the cursor wraps, so a stale endpoint does not reach a new pod at once.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { AddressUnavailableError, RuntimeStateError } from './errors.ts';
+import { readJson, runtimeDir, writeJsonAtomic } from './state-file.ts';
+
+export interface PodAddresses {
+  /** The pod address: the sidecar binds it; the mesh sends the pod's traffic here. */
+  readonly podIP: string;
+  /** Where the app listens (HOST). */
+  readonly appAddress: string;
+}
+
+export interface AddressOptions {
+  /** Second octet of pod addresses (default 1: 127.1.x.y). */
+  readonly podOctet?: number;
+  /** Second octet of app addresses (default 2: 127.2.x.y). */
+  readonly appOctet?: number;
+}
+
+interface Stored {
+  next: number;
+  pods: Record<string, number>;
+}
+
+// x.y with y in 1..254: no .0 or .255, which look like network and broadcast addresses to people.
+const MAX_INDEX = 256 * 254;
+
+function hostPart(index: number): string {
+  const i = index - 1;
+  return `${Math.floor(i / 254)}.${(i % 254) + 1}`;
+}
+
+export const ADDRESSES_FILE = 'addresses.json';
+
+export class AddressAllocator {
+  readonly #file: string | undefined;
+  readonly #podOctet: number;
+  readonly #appOctet: number;
+  #next: number;
+  readonly #pods: Map<string, number>;
+  readonly #used = new Set<number>();
+
+  private constructor(file: string | undefined, stored: Stored, options: AddressOptions) {
+    this.#file = file;
+    this.#podOctet = options.podOctet ?? 1;
+    this.#appOctet = options.appOctet ?? 2;
+    if (this.#podOctet === this.#appOctet || ![this.#podOctet, this.#appOctet].every(validOctet))
+      throw new RangeError('pod and app octets must be two different numbers from 1 to 255');
+    this.#next = stored.next;
+    this.#pods = new Map(Object.entries(stored.pods));
+    for (const i of this.#pods.values()) this.#used.add(i);
+  }
+
+  /** Loads the allocations kept in `stateDir` (none yet: starts empty). */
+  static load(stateDir: string, options: AddressOptions = {}): AddressAllocator {
+    const file = join(runtimeDir(stateDir), ADDRESSES_FILE);
+    return new AddressAllocator(file, parseStored(readJson(file), file), options);
+  }
+
+  /** An allocator that keeps nothing on disk (dry runs and planning). */
+  static inMemory(options: AddressOptions = {}): AddressAllocator {
+    return new AddressAllocator(undefined, { next: 1, pods: {} }, options);
+  }
+
+  /** The pod's addresses; the same ones every time for the same key while it holds them. */
+  allocate(key: string): PodAddresses {
+    const held = this.#pods.get(key);
+    if (held !== undefined) return this.#addresses(held);
+    if (this.#used.size >= MAX_INDEX)
+      throw new RuntimeStateError(
+        'RUNTIME_ADDRESSES_EXHAUSTED',
+        `all ${MAX_INDEX} pod addresses are in use`,
+        {
+          hint: 'run fewer replicas',
+        },
+      );
+    let i = this.#next;
+    while (this.#used.has(i)) i = (i % MAX_INDEX) + 1;
+    this.#pods.set(key, i);
+    this.#used.add(i);
+    this.#next = (i % MAX_INDEX) + 1;
+    this.#save();
+    return this.#addresses(i);
+  }
+
+  lookup(key: string): PodAddresses | undefined {
+    const i = this.#pods.get(key);
+    return i === undefined ? undefined : this.#addresses(i);
+  }
+
+  release(key: string): void {
+    const i = this.#pods.get(key);
+    if (i === undefined) return;
+    this.#pods.delete(key);
+    this.#used.delete(i);
+    this.#save();
+  }
+
+  /** Keys currently holding addresses. */
+  keys(): string[] {
+    return [...this.#pods.keys()].sort();
+  }
+
+  #addresses(index: number): PodAddresses {
+    const host = hostPart(index);
+    return { podIP: `127.${this.#podOctet}.${host}`, appAddress: `127.${this.#appOctet}.${host}` };
+  }
+
+  #save(): void {
+    if (this.#file) writeJsonAtomic(this.#file, { next: this.#next, pods: Object.fromEntries(this.#pods) });
+  }
+}
+
+function validOctet(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 255;
+}
+
+function parseStored(data: unknown, file: string): Stored {
+  if (data === undefined) return { next: 1, pods: {} };
+  const d = data as Partial<Stored>;
+  const ok =
+    Number.isInteger(d.next) &&
+    d.pods !== null &&
+    typeof d.pods === 'object' &&
+    Object.values(d.pods).every((i) => Number.isInteger(i) && i >= 1 && i <= MAX_INDEX);
+  if (!ok)
+    throw new RuntimeStateError('RUNTIME_STATE_CORRUPT', `${file} does not hold pod address allocations`, {
+      hint: `move it aside (mv ${file} ${file}.corrupt); pods then get new addresses`,
+    });
+  return { next: d.next!, pods: { ...d.pods } };
+}
+
+/** Binds `address` on an ephemeral port and lets go: proves the machine routes it to loopback. */
+export async function checkBindable(address: string): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: address, port: 0 }, resolve);
+    });
+  } catch (e) {
+    throw new AddressUnavailableError(address, e);
+  } finally {
+    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  }
+}
