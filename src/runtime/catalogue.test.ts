@@ -50,7 +50,7 @@ test('sample images match with any registry and tag, and carry their version', (
     ],
     ['kennethreitz/httpbin', 'samples/httpbin/src/httpbin.ts', {}],
     ['docker.io/kennethreitz/httpbin', 'samples/httpbin/src/httpbin.ts', {}],
-    ['fortio/fortio:latest_release', 'samples/httpbin/src/httpbin.ts', {}],
+    ['fortio/fortio:latest_release', 'samples/fortio/src/fortio.ts', {}],
     ['xianchao/canary:v2', 'samples/canary/src/canary.ts', { SERVICE_VERSION: 'v2' }],
     ['nginx:1.14-alpine', 'samples/timeout-demo/src/web-proxy.ts', {}],
     ['docker.io/kubeguide/tomcat-app:v1', 'samples/timeout-demo/src/backend.ts', {}],
@@ -103,7 +103,12 @@ test("the fortio image's own commands map to Caravel's", () => {
     '2',
     'http://httpbin:8000/get',
   ]);
-  assert.deepEqual(rewriteExec(fortio, ['fortio', 'curl', 'http://x']), ['curl', '-sS', '-i', 'http://x']);
+  assert.deepEqual(rewriteExec(fortio, ['fortio', 'curl', 'http://x']), [
+    'caravel',
+    'load',
+    'curl',
+    'http://x',
+  ]);
   assert.equal(rewriteExec(fortio, ['curl', 'http://x']), undefined);
 });
 

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { SampleMissingError } from './errors.ts';
 
 export type Launch =
-  /** A Caravel sample program (path relative to the Caravel folder), run with Node. */
-  | { readonly kind: 'sample'; readonly program: string }
+  /**
+   * A Caravel sample program (path relative to the Caravel folder), run with Node; `args` stand
+   * for the image's default command when the container names none.
+   */
+  | { readonly kind: 'sample'; readonly program: string; readonly args?: readonly string[] }
   /** The mesh's proxy itself is the container (gateways); its command comes from the caller. */
   | { readonly kind: 'proxy' }
   /** The container's own command and args run on the host (utility images); `defaultArgv` if none. */
@@ -52,14 +55,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     launch: { kind: 'sample', program: 'samples/httpbin/src/httpbin.ts' },
   },
   {
-    // fortio's server is an echo server; httpbin answers the same kind of requests. The exercises
-    // use the fortio pod as a client, through `exec … fortio load`.
+    // The image's default command is `fortio server`; the exercises use the pod as a client,
+    // through `exec … fortio load` and `exec … fortio curl`.
     image: 'fortio/fortio',
     repository: /^fortio\/fortio$/,
-    launch: { kind: 'sample', program: 'samples/httpbin/src/httpbin.ts' },
+    launch: { kind: 'sample', program: 'samples/fortio/src/fortio.ts', args: ['server'] },
     exec: [
       { from: ['fortio', 'load'], to: ['caravel', 'load'] },
-      { from: ['fortio', 'curl'], to: ['curl', '-sS', '-i'] },
+      { from: ['fortio', 'curl'], to: ['caravel', 'load', 'curl'] },
     ],
   },
   {

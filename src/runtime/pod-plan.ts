@@ -156,7 +156,10 @@ function containerCommand(
     if (launch?.kind === 'sample')
       return {
         role: 'app',
-        argv: sampleArgv(c.image, launch.program, options.root ?? CARAVEL_ROOT),
+        argv: [
+          ...sampleArgv(c.image, launch.program, options.root ?? CARAVEL_ROOT),
+          ...(c.args ?? launch.args ?? []),
+        ],
         imageEnv,
         ...catalogue,
       };
