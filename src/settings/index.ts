@@ -56,6 +56,13 @@ export const CARAVEL_XDS_DEBOUNCE_MS = declare<number>({
   parse: parseInteger('CARAVEL_XDS_DEBOUNCE_MS'),
 });
 
+export const CARAVEL_STATE_LOCK_TIMEOUT_MS = declare<number>({
+  name: 'CARAVEL_STATE_LOCK_TIMEOUT_MS',
+  description: 'How long a command waits for another one writing the state directory (milliseconds).',
+  defaultValue: 10_000,
+  parse: parseInteger('CARAVEL_STATE_LOCK_TIMEOUT_MS'),
+});
+
 export class Settings {
   readonly #env: Readonly<Record<string, string | undefined>>;
   constructor(env: Readonly<Record<string, string | undefined>> = process.env) {

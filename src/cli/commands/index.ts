@@ -1,6 +1,29 @@
 // Every command, registered in one list; the order is the order of `caravel --help`.
 import type { Command } from '../command.ts';
+import { analyzeCommand } from './analyze.ts';
+import { applyCommand } from './apply.ts';
+import { deleteCommand } from './delete.ts';
+import { discoveryCommand } from './discovery.ts';
+import { execCommand } from './exec.ts';
+import { getCommand } from './get.ts';
+import { labelCommand } from './label.ts';
+import { loadCommand } from './load.ts';
+import { logsCommand } from './logs.ts';
+import { proxyCommand } from './proxy.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
 
-export const commands: readonly Command[] = [validateCommand, versionCommand];
+export const commands: readonly Command[] = [
+  applyCommand,
+  getCommand,
+  deleteCommand,
+  labelCommand,
+  execCommand,
+  logsCommand,
+  analyzeCommand,
+  loadCommand,
+  discoveryCommand,
+  proxyCommand,
+  validateCommand,
+  versionCommand,
+];
