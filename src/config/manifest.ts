@@ -1,5 +1,6 @@
 // Manifests as the store takes them: the validated typed resource, the object as the user wrote it
 // (what `get -o yaml` shows back), and where each field came from for error messages.
+import { deepFreeze } from '../common/index.ts';
 import { builtinKinds, parseSources, readSources, validateDocuments } from '../api/index.ts';
 import type { Issue, KindRegistry, Resource, SourceRef, SourceText } from '../api/index.ts';
 
@@ -31,14 +32,6 @@ export interface ReadOptions {
   /** kubectl's -n: the namespace of documents that name none; a document naming another is an error. */
   readonly namespace?: string;
   readonly registry?: KindRegistry;
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** Parses and validates texts into manifests; issues cover syntax, schema and namespace conflicts. */

@@ -2,15 +2,15 @@
 // (temp file, fsync, rename, fsync of the directory) so that a reader always sees one whole
 // committed version, whatever happens to the writer.
 import { createHash } from 'node:crypto';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ATOMIC_TEMP_SUFFIX, writeFileAtomicSync } from '../common/index.ts';
 import { StateCorruptError } from '../errors/index.ts';
 import { StateTooNewError } from './errors.ts';
 import type { StoredRecord } from './store.ts';
 
 export const STATE_FORMAT = 1;
 export const STATE_FILE = 'config.json';
-const TEMP_SUFFIX = '.tmp';
 
 export interface StateData {
   readonly revision: number;
@@ -104,28 +104,10 @@ export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): b
   );
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Replaces the state file; the previous one stays whole until the rename. Call with the lock held. */
 export async function writeState(dir: string, data: StateData): Promise<FileStamp> {
   const file = join(dir, STATE_FILE);
-  const temp = join(dir, `${STATE_FILE}.${process.pid}${TEMP_SUFFIX}`);
-  const fh = await open(temp, 'w', 0o644);
-  try {
-    await fh.writeFile(encodeState(data));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(temp, file);
-  await fsyncDirectory(dir);
+  writeFileAtomicSync(file, encodeState(data));
   const s = await stat(file);
   return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
 }
@@ -133,7 +115,7 @@ export async function writeState(dir: string, data: StateData): Promise<FileStam
 /** Removes temp files a killed writer left behind. Call with the lock held: then nobody is writing. */
 export async function removeLeftovers(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (name.startsWith(`${STATE_FILE}.`) && name.endsWith(TEMP_SUFFIX))
+    if (name.startsWith(`${STATE_FILE}.`) && name.endsWith(ATOMIC_TEMP_SUFFIX))
       await rm(join(dir, name), { force: true });
   }
 }

@@ -1,8 +1,9 @@
 // The runtime's files in the state directory (addresses, pod table): versioned JSON documents,
 // replaced atomically (temp file, fsync, rename, fsync of the directory) so a reader — another
 // `caravel` command — always sees one whole version.
-import { mkdirSync, openSync, closeSync, fsyncSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../common/index.ts';
 import { RuntimeStateError } from './errors.ts';
 
 export const RUNTIME_FORMAT = 1;
@@ -14,23 +15,7 @@ export function runtimeDir(stateDir: string): string {
 
 // Synchronous on purpose: these files are small, and the exit path must be able to write them.
 export function writeJsonAtomic(file: string, data: unknown): void {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    writeFileSync(fd, `${JSON.stringify({ format: RUNTIME_FORMAT, data }, null, 1)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeFileAtomicSync(file, `${JSON.stringify({ format: RUNTIME_FORMAT, data }, null, 1)}\n`);
 }
 
 /** The document's data, or undefined when the file does not exist yet. */

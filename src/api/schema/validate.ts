@@ -1,6 +1,7 @@
 // Validation of parsed documents into frozen resources. Every problem in every document is
 // reported, each with file, line, field path and a sentence a user can act on.
 import { z } from 'zod';
+import { deepFreeze } from '../../common/index.ts';
 import type { Issue } from '../load/issue.ts';
 import { formatPath } from '../load/path.ts';
 import type { PathSegment } from '../load/path.ts';
@@ -191,14 +192,6 @@ function nameProblem(name: string, format: 'subdomain' | 'label' | 'label1035'):
         ? undefined
         : 'must be lower-case letters, digits, "-" and ".", starting and ending with a letter or digit';
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** Validates one document; returns the resource, or the issues that prevent it. */

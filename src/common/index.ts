@@ -1,0 +1,3 @@
+// Small helpers several components share.
+export { ATOMIC_TEMP_SUFFIX, writeFileAtomicSync } from './files.ts';
+export { deepFreeze } from './freeze.ts';
