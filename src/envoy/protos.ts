@@ -34,6 +34,8 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/filters/http/cors/v3/cors.proto',
   'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/load_balancing_policies/round_robin/v3/round_robin.proto',
@@ -45,6 +47,9 @@ export const ENVOY_PROTO_FILES: readonly string[] = [
   'envoy/admin/v3/config_dump.proto',
   'envoy/admin/v3/clusters.proto',
   'envoy/admin/v3/server_info.proto',
+  'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/type/v3/percent.proto',
   'google/protobuf/wrappers.proto',
   'google/protobuf/struct.proto',
@@ -94,7 +99,12 @@ export function envoyRoot(): protobuf.Root {
 /** The gRPC package definition for the Aggregated Discovery Service and CSDS. */
 export function discoveryPackageDefinition(): protoLoader.PackageDefinition {
   ads ??= protoLoader.loadSync(
-    ['envoy/service/discovery/v3/ads.proto', 'envoy/service/status/v3/csds.proto', ...ENVOY_PROTO_FILES],
+    [
+      'envoy/service/discovery/v3/ads.proto',
+      'envoy/service/status/v3/csds.proto',
+      // proto-loader brings its own well-known types; naming them here only makes it warn.
+      ...ENVOY_PROTO_FILES.filter((f) => !f.startsWith('google/protobuf/')),
+    ],
     { ...PROTO_OPTIONS, includeDirs: [...PROTO_INCLUDE_DIRS] },
   );
   return ads;

@@ -1,7 +1,8 @@
-import { formatIssue, hasErrors, loadFiles } from '../../api/index.ts';
+import { formatIssue, hasErrors } from '../../api/index.ts';
+import { MemoryStore, readManifestFiles } from '../../config/index.ts';
 import { ConfigInvalidError, UsageError } from '../../errors/index.ts';
 import { Settings } from '../../settings/index.ts';
-import { MemoryConfig, startControlPlane } from '../../xds/index.ts';
+import { startControlPlane } from '../../xds/index.ts';
 import type { OutboundMode } from '../../xds/index.ts';
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
@@ -39,8 +40,8 @@ and Kubernetes resources in the files, and the monitoring port with /debug/syncz
         hint: 'use ALLOW_ANY or REGISTRY_ONLY',
       });
     const loaded = files.length
-      ? loadFiles(files, { defaultNamespace: values.namespace, stdin: io.stdin })
-      : { resources: [], issues: [] };
+      ? readManifestFiles(files, { namespace: values.namespace, stdin: io.stdin })
+      : { manifests: [], issues: [] };
     for (const issue of loaded.issues) io.err(formatIssue(issue));
     if (hasErrors(loaded.issues))
       throw new ConfigInvalidError(
@@ -50,18 +51,20 @@ and Kubernetes resources in the files, and the monitoring port with /debug/syncz
           hint: 'fix the problems above, or check them with "caravel validate -f …"',
         },
       );
+    const store = new MemoryStore();
+    await store.apply(loaded.manifests);
     const cp = await startControlPlane({
       host: values.host ?? '127.0.0.1',
       xdsPort: port(values['xds-port'], 15010, '--xds-port'),
       monitoringPort: port(values['monitoring-port'], 15014, '--monitoring-port'),
-      config: new MemoryConfig(loaded.resources),
+      config: store,
       mesh: { outboundTrafficPolicy: policy as OutboundMode },
       settings: new Settings(io.env),
     });
     const host = values.host ?? '127.0.0.1';
     io.out(`xDS listening on ${host}:${cp.xdsPort}`);
     io.out(`monitoring on http://${host}:${cp.monitoringPort} (/debug/syncz, /debug/configz, /metrics)`);
-    io.out(`${loaded.resources.length} resources loaded, ${cp.registry.services().length} services`);
+    io.out(`${loaded.manifests.length} resources loaded, ${cp.registry.services().length} services`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
