@@ -62,14 +62,19 @@ The bootstrap file (YAML or JSON):
         : { index, count: concurrency, bridge: new WorkerBridge(() => proxy.stats.snapshot()) };
     const proxy: Proxy = new Proxy(bootstrap, { log: io.err, logLevel: level as LogLevel, worker });
     const stop = () => void proxy.stop();
+    // A proxy keeps serving through a bug in one request's handling; the error is logged with its stack.
+    const crash = (e: unknown) => proxy.log('error', `unexpected error: ${(e as Error).stack ?? String(e)}`);
+    process.on('uncaughtException', crash);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     try {
       await proxy.start();
       await proxy.stopped;
     } finally {
+      worker?.bridge.detach();
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);
+      process.removeListener('uncaughtException', crash);
     }
     return 0;
   },

@@ -1,0 +1,131 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { cluster, endpoints, httpListener, route, routeConfig, vhost } from './testing/resources.ts';
+import { echoServer, request, startHarness } from './testing/harness.ts';
+import type { Echo, Harness } from './testing/harness.ts';
+
+let h: Harness;
+let up: Echo;
+let port: number;
+
+before(async () => {
+  h = await startHarness();
+  up = await echoServer('up');
+  await h.push({
+    clusters: [cluster('up')],
+    endpoints: [endpoints('up', [{ host: '127.0.0.1', port: up.port }])],
+    listeners: [httpListener('main', '127.0.0.1', 0, { rds: 'r', statPrefix: 'bad' })],
+    routes: [routeConfig('r', [vhost('all', ['*'], [route({ prefix: '/' }, 'up')])])],
+  });
+  port = h.port('main');
+});
+
+after(async () => {
+  await h.close();
+  await up.close();
+});
+
+/** Sends raw bytes and collects everything the proxy answers until it closes the connection. */
+function raw(bytes: string | Buffer, waitMs = 3000): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: false });
+    }, waitMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+    });
+    socket.write(bytes);
+  });
+}
+
+async function stillInSync(): Promise<void> {
+  const before = up.seen.length;
+  const r = await request(port, '/after');
+  assert.equal(r.status, 200);
+  assert.equal(up.seen.length, before + 1);
+  assert.equal(up.seen.at(-1)!.url, '/after');
+}
+
+const cases: [string, string | Buffer, number][] = [
+  [
+    'conflicting Content-Length and Transfer-Encoding',
+    'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+    400,
+  ],
+  [
+    'duplicate Content-Length',
+    'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+    400,
+  ],
+  ['obsolete line folding', 'GET /x HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n', 400],
+  ['invalid header name character', 'GET /x HTTP/1.1\r\nHost: a\r\nBad Header: v\r\n\r\n', 400],
+  ['control character in a header value', 'GET /x HTTP/1.1\r\nHost: a\r\nX-A: b\x01c\r\n\r\n', 400],
+  ['garbage request line', 'HELLO\r\n\r\n', 400],
+  [
+    'unsupported transfer coding before chunked',
+    'POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n',
+    400,
+  ],
+  ['oversized headers', `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`, 431],
+  ['oversized URI', `GET /${'u'.repeat(17 * 1024)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414],
+];
+
+for (const [name, bytes, status] of cases) {
+  test(`${name}: ${status} and the connection is closed; the upstream never sees it`, async () => {
+    const seen = up.seen.length;
+    const r = await raw(bytes);
+    assert.match(r.text, new RegExp(`^HTTP/1\\.1 ${status} `), JSON.stringify(r.text.slice(0, 200)));
+    assert.ok(r.closed, 'connection closed');
+    assert.equal(up.seen.length, seen, 'nothing reached the upstream');
+    assert.ok(!up.seen.some((s) => s.url === '/smuggled'));
+    await stillInSync();
+  });
+}
+
+test('invalid chunk size mid-body: 400 and the upstream request is reset, not left half-sent', async () => {
+  const r = await raw(
+    'POST /chunks HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n',
+  );
+  assert.match(r.text, /^HTTP\/1\.1 400 /);
+  assert.ok(r.closed);
+  await stillInSync();
+});
+
+test('pipelined requests get their responses in order on one connection', async () => {
+  const r = await raw(
+    'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  );
+  const first = r.text.indexOf('"url":"/one"');
+  const second = r.text.indexOf('"url":"/two"');
+  assert.ok(first > 0 && second > first, r.text);
+  assert.equal((r.text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
+});
+
+test('HTTP/2 protocol errors end that connection only', async () => {
+  const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+  // A SETTINGS frame with a length that is not a multiple of 6 is a FRAME_SIZE_ERROR.
+  const badSettings = Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
+  const r = await raw(Buffer.concat([Buffer.from(preface), badSettings]));
+  assert.ok(r.closed);
+  // A healthy h2c client still gets through.
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  const body = await new Promise<string>((resolve, reject) => {
+    const s = client.request({ ':path': '/h2', ':authority': 'a' });
+    let data = '';
+    s.on('data', (c: Buffer) => (data += c.toString()));
+    s.on('end', () => resolve(data));
+    s.on('error', reject);
+  });
+  client.close();
+  assert.equal(JSON.parse(body).url, '/h2');
+  await stillInSync();
+  assert.ok((h.proxy.stats.value('http.bad.downstream_cx_protocol_error') ?? 0) >= cases.length);
+});

@@ -1,0 +1,26 @@
+// Errors of the proxy component: bad bootstrap, bad xDS resources, upstream failures.
+import { CaravelError } from '../errors/index.ts';
+import type { ErrorOptions } from '../errors/index.ts';
+
+/** A bootstrap file that cannot be used; names the file, line and field. */
+export class BootstrapError extends CaravelError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('PROXY_BOOTSTRAP_INVALID', message, options);
+  }
+}
+
+/** An xDS resource the proxy refuses (the whole response is NACKed with this message). */
+export class XdsResourceError extends CaravelError {
+  readonly resource: string;
+  constructor(resource: string, message: string, options: ErrorOptions = {}) {
+    super('XDS_RESOURCE_INVALID', `${resource}: ${message}`, { ...options, userError: false });
+    this.resource = resource;
+  }
+}
+
+/** A listener that could not start (its address is taken, or not local). */
+export class ListenerBindError extends CaravelError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('PROXY_LISTENER_BIND', message, { ...options, userError: false });
+  }
+}

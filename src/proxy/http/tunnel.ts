@@ -1,0 +1,178 @@
+// Connections that leave HTTP after one request: WebSocket-style upgrades and CONNECT (the local
+// HTTP-proxy listener's tunnels). Route selection and failures behave as for any request.
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import type { RouteAction } from '../router/route-config.ts';
+import { matchRoute } from '../router/match.ts';
+import { readyEvent } from '../upstream/pool.ts';
+import type { HttpConnectionManager } from './connection-manager.ts';
+import { stripHopByHop } from './edge.ts';
+import { selectUpstream } from './router.ts';
+import type { UpstreamTarget } from './router.ts';
+import type { HttpStream } from './stream.ts';
+
+function localResponse(req: IncomingMessage, socket: net.Socket): http.ServerResponse {
+  const res = new http.ServerResponse(req);
+  res.assignSocket(socket);
+  res.shouldKeepAlive = false;
+  res.once('finish', () => socket.end());
+  return res;
+}
+
+/** Splices two sockets together; the request's accounting ends when both sides are gone. */
+function splice(
+  hcm: HttpConnectionManager,
+  stream: HttpStream,
+  target: UpstreamTarget,
+  a: net.Socket,
+  b: net.Socket,
+  status: number,
+): void {
+  const info = stream.info;
+  a.on('data', (c: Buffer) => (info.bytesReceived += c.length));
+  b.on('data', (c: Buffer) => (info.bytesSent += c.length));
+  a.pipe(b);
+  b.pipe(a);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    a.destroy();
+    b.destroy();
+    target.cluster.stats.upstream_rq_active.dec();
+    target.host.activeRequests--;
+    hcm.complete(stream, status);
+  };
+  a.on('error', close);
+  b.on('error', close);
+  a.on('close', close);
+  b.on('close', close);
+}
+
+function begin(target: UpstreamTarget): void {
+  target.cluster.stats.upstream_rq_total.inc();
+  target.cluster.stats.upstream_rq_active.inc();
+  target.host.rqTotal++;
+  target.host.activeRequests++;
+}
+
+function fail(stream: HttpStream, target: UpstreamTarget, e: Error): void {
+  target.cluster.stats.upstream_rq_active.dec();
+  target.host.activeRequests--;
+  target.host.rqError++;
+  stream.sendLocalReply(
+    503,
+    `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${e.message}`,
+    'UF',
+  );
+  stream.hcm.complete(stream, 503);
+}
+
+export function handleUpgrade(
+  hcm: HttpConnectionManager,
+  req: IncomingMessage,
+  socket: net.Socket,
+  head: Buffer,
+): void {
+  const res = localResponse(req, socket);
+  const stream = hcm.prepareStream(req, res, false, true);
+  if (!stream) return;
+  const type = String(req.headers.upgrade ?? '').toLowerCase();
+  const action = stream.route?.action.kind === 'route' ? (stream.route.action as RouteAction) : undefined;
+  const allowed = action?.upgrades.get(type) ?? hcm.config.upgrades.get(type) ?? false;
+  if (stream.route && action && !allowed) {
+    hcm.stats.downstream_rq_ws_on_non_ws_route.inc();
+    stream.sendLocalReply(403, '', undefined, 'upgrade_failed');
+    hcm.complete(stream, 403);
+    return;
+  }
+  const target = selectUpstream(stream);
+  if (!target) {
+    hcm.complete(stream, res.statusCode);
+    return;
+  }
+  const headers = stream.headers;
+  stripHopByHop(headers);
+  headers.connection = 'Upgrade';
+  headers.upgrade = type;
+  headers.host = target.authority;
+  begin(target);
+  const started = performance.now();
+  const upstream = http.request({
+    method: stream.info.method,
+    path: target.path,
+    headers,
+    setHost: false,
+    // No agent: the connection comes from createConnection and is never pooled.
+    createConnection: () => target.cluster.connect(target.host),
+  });
+  upstream.on('upgrade', (ures: IncomingMessage, usock: net.Socket, uhead: Buffer) => {
+    stream.info.upstreamServiceTimeMs = performance.now() - started;
+    target.cluster.stats.code(101);
+    res.detachSocket(socket);
+    const lines = [`HTTP/1.1 101 ${ures.statusMessage || 'Switching Protocols'}`];
+    for (let i = 0; i < ures.rawHeaders.length; i += 2)
+      lines.push(`${ures.rawHeaders[i]}: ${ures.rawHeaders[i + 1]}`);
+    socket.write(lines.join('\r\n') + '\r\n\r\n');
+    if (uhead.length) socket.write(uhead);
+    if (head.length) usock.write(head);
+    splice(hcm, stream, target, socket, usock, 101);
+  });
+  upstream.on('response', (ures: IncomingMessage) => {
+    // The upstream declined the upgrade: relay its answer as a normal response.
+    target.cluster.stats.code(ures.statusCode ?? 502);
+    const out = { ...ures.headers };
+    stripHopByHop(out);
+    hcm.decorateResponse(stream, out);
+    res.writeHead(ures.statusCode ?? 502, out);
+    ures.pipe(res);
+    res.once('close', () => {
+      target.cluster.stats.upstream_rq_active.dec();
+      target.host.activeRequests--;
+      hcm.complete(stream, ures.statusCode ?? 502);
+    });
+  });
+  upstream.on('error', (e) => fail(stream, target, e));
+  upstream.end();
+}
+
+export function handleConnect(
+  hcm: HttpConnectionManager,
+  req: IncomingMessage,
+  socket: net.Socket,
+  head: Buffer,
+): void {
+  // A CONNECT target is the authority (host:port); it has no path.
+  req.headers.host = req.url ?? '';
+  req.url = '/';
+  const res = localResponse(req, socket);
+  const stream = hcm.prepareStream(req, res, false, true);
+  if (!stream) return;
+  stream.info.originalPath = '';
+  // Routes with connect_matcher take CONNECT; otherwise, as a local-mode HTTP proxy, the virtual
+  // host's route for "/" decides the destination (Istio's Sidecar egress HTTP_PROXY port).
+  if (!stream.route && stream.vhost)
+    stream.route = matchRoute(stream.vhost, 'GET', '/', '/', '', stream.headers);
+  const target = selectUpstream(stream);
+  if (!target) {
+    hcm.complete(stream, res.statusCode);
+    return;
+  }
+  begin(target);
+  const started = performance.now();
+  const upstream = target.cluster.connect(target.host);
+  let tunnelled = false;
+  upstream.once('error', (e) => {
+    if (!tunnelled) fail(stream, target, e);
+  });
+  upstream.once(readyEvent(upstream), () => {
+    tunnelled = true;
+    stream.info.upstreamServiceTimeMs = performance.now() - started;
+    target.cluster.stats.code(200);
+    res.detachSocket(socket);
+    socket.write('HTTP/1.1 200 OK\r\n\r\n');
+    if (head.length) upstream.write(head);
+    splice(hcm, stream, target, socket, upstream, 200);
+  });
+}
