@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The caravel command. Caravel runs on Node 24; when started by an older Node, it re-runs itself
 // with the Node 24 that the project's install brought (node_modules/node).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,13 @@ if (major < 24) {
     );
     process.exit(1);
   }
-  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
-  process.exit(r.status ?? 1);
+  // Signals sent to this process alone (kill, timeout, a supervisor) must reach caravel itself.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 143)));
+} else {
+  const { main } = await import('../src/cli/index.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import('../src/cli/index.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -40,3 +40,5 @@ export {
   SampleMissingError,
   WorkloadError,
 } from './errors.ts';
+export { LocalMesh, MESH_INFO_FILE } from './mesh/mesh.ts';
+export type { MeshInfo, MeshOptions } from './mesh/mesh.ts';

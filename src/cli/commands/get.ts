@@ -1,3 +1,4 @@
+import { selectorMatches } from '../../api/index.ts';
 import type { KindDefinition } from '../../api/index.ts';
 import { notFoundMessage, parseSelector, typeName } from '../../config/index.ts';
 import type { StoreEntry } from '../../config/index.ts';
@@ -10,6 +11,7 @@ import { renderObjects } from '../render/objects.ts';
 import { renderTable } from '../render/table.ts';
 import { STATE_DIR_USAGE, stateDirOption, withStore } from '../state.ts';
 import { parseTargets } from '../targets.ts';
+import { livePods, podEntries, withDeploymentStatus } from '../live-status.ts';
 
 interface Found {
   readonly def: KindDefinition;
@@ -79,12 +81,28 @@ ${STATE_DIR_USAGE}`,
     return withStore(values['state-dir'], io, { readOnly: true }, async (store) => {
       let failed = false;
       const found: Found[] = [];
+      const pods = livePods(store.dir);
       for (const t of targets) {
         const scope = t.def.namespaced && !allNamespaces ? namespace : undefined;
+        if (t.def.kind === 'Pod') {
+          const entries = podEntries(pods, {
+            namespace: scope,
+            names: t.names,
+            matches: selector && ((labels) => selectorMatches(selector, labels)),
+          });
+          for (const name of t.names ?? []) {
+            if (entries.some((e) => e.resource.metadata.name === name)) continue;
+            io.err(`Error from server (NotFound): ${notFoundMessage(t.def, name)}`);
+            failed = true;
+          }
+          found.push({ def: t.def, entries });
+          continue;
+        }
+        const live = (e: StoreEntry) => (t.def.kind === 'Deployment' ? withDeploymentStatus(e, pods) : e);
         if (!t.names) {
           found.push({
             def: t.def,
-            entries: store.entries({ kind: t.def.kind, namespace: scope, selector }),
+            entries: store.entries({ kind: t.def.kind, namespace: scope, selector }).map(live),
           });
           continue;
         }
@@ -93,7 +111,7 @@ ${STATE_DIR_USAGE}`,
           const e = store.entry(
             scope === undefined ? { kind: t.def.kind, name } : { kind: t.def.kind, namespace: scope, name },
           );
-          if (e) entries.push(e);
+          if (e) entries.push(live(e));
           else {
             io.err(`Error from server (NotFound): ${notFoundMessage(t.def, name)}`);
             failed = true;

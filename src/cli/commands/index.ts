@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { analyzeCommand } from './analyze.ts';
 import { applyCommand } from './apply.ts';
 import { deleteCommand } from './delete.ts';
+import { demoCommand } from './demo.ts';
 import { discoveryCommand } from './discovery.ts';
 import { execCommand } from './exec.ts';
 import { getCommand } from './get.ts';
@@ -10,10 +11,15 @@ import { labelCommand } from './label.ts';
 import { loadCommand } from './load.ts';
 import { logsCommand } from './logs.ts';
 import { proxyCommand } from './proxy.ts';
+import { proxyConfigCommand } from './proxy-config.ts';
+import { proxyStatusCommand } from './proxy-status.ts';
+import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
 import { versionCommand } from './version.ts';
 
 export const commands: readonly Command[] = [
+  demoCommand,
+  upCommand,
   applyCommand,
   getCommand,
   deleteCommand,
@@ -21,6 +27,8 @@ export const commands: readonly Command[] = [
   execCommand,
   logsCommand,
   analyzeCommand,
+  proxyStatusCommand,
+  proxyConfigCommand,
   loadCommand,
   discoveryCommand,
   proxyCommand,

@@ -1,12 +1,12 @@
-// kubectl's table layout: columns padded to their widest cell and separated by three spaces.
-// Also its short ages (5s, 3m20s, 4h, 12d) for the AGE column.
+// kubectl's table layout: columns padded to their widest cell and separated by three spaces
+// (istioctl's tables use other gaps). Also its short ages (5s, 3m20s, 4h, 12d) for the AGE column.
 
-export function renderTable(rows: readonly (readonly string[])[]): string[] {
+export function renderTable(rows: readonly (readonly string[])[], gap = 3): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) =>
     row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + gap)))
       .join('')
       .trimEnd(),
   );
