@@ -50,6 +50,8 @@ const VIEWS: Record<string, string> = {
   a: 'all',
 };
 
+const FILTER_FLAGS = ['fqdn', 'port', 'subset', 'direction', 'address', 'type', 'name', 'cluster', 'status'];
+
 // The filters each view takes, as istioctl's subcommands take them.
 const FILTERS: Record<string, readonly string[]> = {
   cluster: ['fqdn', 'port', 'subset', 'direction'],
@@ -58,7 +60,7 @@ const FILTERS: Record<string, readonly string[]> = {
   endpoint: ['address', 'port', 'cluster', 'status'],
   bootstrap: [],
   secret: [],
-  all: ['fqdn', 'port', 'subset', 'direction', 'address', 'type', 'name', 'cluster', 'status'],
+  all: FILTER_FLAGS,
 };
 
 function portOf(value: string | undefined): number | undefined {
@@ -132,17 +134,7 @@ ${STATE_DIR_USAGE}`,
         hint: `caravel proxy-config ${kind} productpage-v1 (a pod name, pod.namespace or deploy/NAME)`,
       });
     const allowed = FILTERS[view]!;
-    const given = [
-      'fqdn',
-      'port',
-      'subset',
-      'direction',
-      'address',
-      'type',
-      'name',
-      'cluster',
-      'status',
-    ].filter((f) => values[f as keyof typeof values] !== undefined);
+    const given = FILTER_FLAGS.filter((f) => values[f as keyof typeof values] !== undefined);
     const wrong = given.find((f) => !allowed.includes(f));
     if (wrong)
       throw new UsageError(`unknown flag: --${wrong} (proxy-config ${view} does not take it)`, {

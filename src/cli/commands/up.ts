@@ -114,22 +114,20 @@ export async function runUp(args: readonly string[], io: Io, options: UpOptions 
     process.on('exit', killNow);
   });
   const timeoutMs = Number(values['ready-timeout'] ?? '120') * 1000;
-  void mesh.runtime
-    .until((rt) => rt.pods().length > 0 && rt.pods().every((p) => p.status.ready), timeoutMs)
-    .then(
-      () => {
-        lastLine = new Map();
-        io.out(
-          options.readyMessage?.(mesh) ??
-            `all pods are ready; the ingress gateway is at ${mesh.info.gatewayUrl}`,
-        );
-        io.out('Press Ctrl-C to stop.');
-      },
-      () =>
-        io.out(
-          `some pods are not ready after ${timeoutMs / 1000}s; see "caravel get pods -A" and "caravel logs POD"`,
-        ),
-    );
+  void mesh.untilConverged(timeoutMs).then(
+    () => {
+      lastLine = new Map();
+      io.out(
+        options.readyMessage?.(mesh) ??
+          `all pods are ready; the ingress gateway is at ${mesh.info.gatewayUrl}`,
+      );
+      io.out('Press Ctrl-C to stop.');
+    },
+    () =>
+      io.out(
+        `some pods are not ready after ${timeoutMs / 1000}s; see "caravel get pods -A" and "caravel logs POD"`,
+      ),
+  );
   return stopped;
 }
 

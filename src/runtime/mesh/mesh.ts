@@ -7,7 +7,7 @@ import type { DurableStore } from '../../config/index.ts';
 import type { Deployment, Namespace } from '../../api/index.ts';
 import { ConfigInvalidError } from '../../errors/index.ts';
 import { workloadFromTemplate } from '../../registry/index.ts';
-import { startControlPlane } from '../../xds/index.ts';
+import { startControlPlane, syncz } from '../../xds/index.ts';
 import type { ControlPlane } from '../../xds/index.ts';
 import { checkPorts } from '../ports.ts';
 import { LocalRuntime } from '../runtime.ts';
@@ -45,6 +45,9 @@ export interface MeshInfo {
 }
 
 export const MESH_INFO_FILE = 'mesh.json';
+
+/** Longer than the control plane's push debounce, so a pending push is seen before it counts. */
+const CONVERGED_FOR_MS = 500;
 
 export class LocalMesh {
   readonly store: DurableStore;
@@ -178,6 +181,35 @@ export class LocalMesh {
       info.namespace === INGRESS_NAMESPACE &&
       Object.entries(INGRESS_LABELS).every(([k, v]) => info.labels[k] === v);
     if (isIngress) this.#gateway.retarget(info.podIP, INGRESS_HTTP_TARGET_PORT);
+  }
+
+  /**
+   * Every pod is ready and every proxy has acknowledged the control plane's latest push, so
+   * traffic follows the current config (no endpoint or route is still on its way).
+   */
+  converged(): boolean {
+    const pods = this.runtime.pods();
+    if (pods.length === 0 || !pods.every((p) => p.status.ready)) return false;
+    const proxies = pods.filter((p) => p.info.sidecar || p.info.gateway).length;
+    const rows = syncz(this.controlPlane.server);
+    return (
+      rows.length >= proxies &&
+      rows.every((r) => ['CDS', 'LDS', 'EDS', 'RDS'].every((t) => r[t] === 'SYNCED' || r[t] === 'NOT SENT'))
+    );
+  }
+
+  /** Resolves once the mesh has stayed converged for a moment (a push may follow a pod change). */
+  async untilConverged(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let since: number | undefined;
+    for (;;) {
+      if (this.converged()) {
+        since ??= Date.now();
+        if (Date.now() - since >= CONVERGED_FOR_MS) return;
+      } else since = undefined;
+      if (Date.now() > deadline) throw new Error(`the mesh did not converge within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Brings the running pods in line with the store's Deployments and namespaces. */
