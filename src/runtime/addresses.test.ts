@@ -2,16 +2,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AddressAllocator, checkBindable } from './addresses.ts';
+import { AddressAllocator, checkBindable, listeningAddresses } from './addresses.ts';
 import type { AddressUnavailableError, RuntimeStateError } from './errors.ts';
 import { tempStateDir } from './testing.ts';
 
+// Octets no other test or running mesh uses, so the check for busy addresses finds nothing.
+const QUIET = { podOctet: 221, appOctet: 222 };
+
 test('addresses are distinct per pod, paired pod/app, and stable for the same pod', () => {
-  const a = AddressAllocator.inMemory();
+  const a = AddressAllocator.inMemory(QUIET);
   const x = a.allocate('default/x');
   const y = a.allocate('default/y');
-  assert.deepEqual(x, { podIP: '127.1.0.1', appAddress: '127.2.0.1' });
-  assert.deepEqual(y, { podIP: '127.1.0.2', appAddress: '127.2.0.2' });
+  assert.deepEqual(x, { podIP: '127.221.0.1', appAddress: '127.222.0.1' });
+  assert.deepEqual(y, { podIP: '127.221.0.2', appAddress: '127.222.0.2' });
   assert.deepEqual(a.allocate('default/x'), x);
 });
 
@@ -33,9 +36,9 @@ test('allocations survive a reload of the state directory', () => {
 });
 
 test('after x.254 the index carries into the next x, skipping .0 and .255', () => {
-  const a = AddressAllocator.inMemory();
+  const a = AddressAllocator.inMemory(QUIET);
   for (let i = 0; i < 254; i++) a.allocate(`ns/p${i}`);
-  assert.deepEqual(a.allocate('ns/next'), { podIP: '127.1.1.1', appAddress: '127.2.1.1' });
+  assert.deepEqual(a.allocate('ns/next'), { podIP: '127.221.1.1', appAddress: '127.222.1.1' });
 });
 
 test('a corrupt or newer addresses file is refused with the file named', () => {
@@ -64,4 +67,17 @@ test('loopback addresses bind; an address that is not local gives a clear error'
     assert.match(e.message, /192\.0\.2\.1/);
     return true;
   });
+});
+
+test('a new pod skips addresses that something on this machine already listens on', async () => {
+  const { createServer } = await import('node:net');
+  const alloc = AddressAllocator.inMemory({ podOctet: 201, appOctet: 202 });
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(0, '127.201.0.1', resolve));
+  try {
+    assert.ok(listeningAddresses(0).has('127.201.0.1'));
+    assert.equal(alloc.allocate('default/a').podIP, '127.201.0.2');
+  } finally {
+    squatter.close();
+  }
 });

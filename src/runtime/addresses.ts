@@ -3,6 +3,7 @@
 // the pair is easy to recognise. An index stays with its pod name across restarts of the runtime
 // (persisted) and is never handed to another pod while it is held; released indexes are reused only
 // after the cursor wraps, so a stale endpoint does not reach a new pod at once.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AddressUnavailableError, RuntimeStateError } from './errors.ts';
@@ -79,8 +80,15 @@ export class AddressAllocator {
           hint: 'run fewer replicas',
         },
       );
+    // Skip addresses something already listens on: another mesh from another state directory,
+    // or any other program that picked the same loopback address.
+    const busy = listeningAddresses();
+    const taken = (i: number) => {
+      const a = this.#addresses(i);
+      return this.#used.has(i) || busy.has(a.podIP) || busy.has(a.appAddress);
+    };
     let i = this.#next;
-    while (this.#used.has(i)) i = (i % MAX_INDEX) + 1;
+    for (let tries = 0; taken(i) && tries < MAX_INDEX; tries++) i = (i % MAX_INDEX) + 1;
     this.#pods.set(key, i);
     this.#used.add(i);
     this.#next = (i % MAX_INDEX) + 1;
@@ -114,6 +122,34 @@ export class AddressAllocator {
   #save(): void {
     if (this.#file) writeJsonAtomic(this.#file, { next: this.#next, pods: Object.fromEntries(this.#pods) });
   }
+}
+
+const TCP_LISTEN = '0A';
+
+let cached: { at: number; addresses: Set<string> } | undefined;
+/** A burst of allocations (a Deployment scaled up) reads the socket table once. */
+const CACHE_MS = 250;
+
+/** IPv4 addresses with a listening TCP socket on this machine (from /proc/net/tcp). */
+export function listeningAddresses(maxAgeMs = CACHE_MS): Set<string> {
+  const now = Date.now();
+  if (cached && now - cached.at < maxAgeMs) return cached.addresses;
+  const out = new Set<string>();
+  cached = { at: now, addresses: out };
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return out; // not Linux: nothing to learn
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[3] !== TCP_LISTEN || !cols[1]) continue;
+    const hex = cols[1].split(':')[0]!;
+    // The kernel prints the address as one little-endian 32-bit number.
+    out.add([6, 4, 2, 0].map((o) => parseInt(hex.slice(o, o + 2), 16)).join('.'));
+  }
+  return out;
 }
 
 function validOctet(n: number): boolean {
