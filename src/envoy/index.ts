@@ -6,6 +6,6 @@ export {
   PROTO_INCLUDE_DIRS,
   PROTO_OPTIONS,
 } from './protos.ts';
-export { packAny, typeUrlOf, unpackAny } from './any.ts';
+export { packAny, structOf, typeUrlOf, unpackAny } from './any.ts';
 export type { AnyMessage } from './any.ts';
 export * from './type-urls.ts';

@@ -5,5 +5,6 @@ export type { LogLevel, ProxyOptions } from './proxy.ts';
 export { bootstrapFrom, loadBootstrap, parseHostPort } from './bootstrap.ts';
 export type { Bootstrap, HostPort } from './bootstrap.ts';
 export { BootstrapError, XdsResourceError } from './errors.ts';
+export { resourceJson } from './admin/proto-json.ts';
 export { register } from './register.ts';
 export { runPrimary, WorkerBridge, workerIndex } from './workers.ts';

@@ -1,5 +1,6 @@
 // CDS: outbound clusters per visible service port and DestinationRule subset, inbound clusters
 // for the proxy's own workload, and the PassthroughCluster / BlackHoleCluster pair.
+import { structOf } from '../envoy/index.ts';
 import type { MeshService, ServicePort } from '../registry/index.ts';
 import { targetPortOf } from '../registry/index.ts';
 import type { Json } from './envoy-util.ts';
@@ -109,7 +110,7 @@ function outboundCluster(
   });
   cluster.metadata = {
     filterMetadata: {
-      istio: {
+      istio: structOf({
         services: [{ host: service.hostname, name: service.name, namespace: service.namespace }],
         ...(subset ? { subset } : {}),
         ...(dr
@@ -117,7 +118,7 @@ function outboundCluster(
               config: `/apis/networking.istio.io/v1/namespaces/${dr.metadata.namespace}/destination-rule/${dr.metadata.name}`,
             }
           : {}),
-      },
+      }),
     },
   };
   return cluster;

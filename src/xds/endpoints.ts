@@ -1,6 +1,7 @@
 // EDS: one ClusterLoadAssignment per outbound cluster, the ready endpoints of the service port
 // (narrowed to the subset's labels), grouped by locality; with a locality load-balancer setting
 // and outlier detection, localities get Istio's failover priorities or distribute weights.
+import { structOf } from '../envoy/index.ts';
 import type { Endpoint, Locality } from '../registry/index.ts';
 import { selectorMatches } from '../registry/index.ts';
 import type { Json } from './envoy-util.ts';
@@ -40,7 +41,7 @@ export function buildLoadAssignment(proxy: Proxy, push: PushContext, clusterName
         loadBalancingWeight: u32(e.weight),
         metadata: {
           filterMetadata: {
-            istio: { workload: `${e.workloadName};${e.namespace};;;`, namespace: e.namespace },
+            istio: structOf({ workload: `${e.workloadName};${e.namespace};;;`, namespace: e.namespace }),
           },
         },
       })),

@@ -1,7 +1,7 @@
 // VirtualService HTTP routes → Envoy routes: matches, destinations (weighted, subsets, ports),
 // redirects, direct responses, rewrites, header operations, timeouts, retries, fault injection,
 // mirroring, CORS and consistent-hash policies; plus Istio's default route for a bare service.
-import { FAULT_TYPE } from '../envoy/index.ts';
+import { FAULT_TYPE, structOf } from '../envoy/index.ts';
 import { resolveHost, selectorMatches } from '../registry/index.ts';
 import type { Json } from './envoy-util.ts';
 import {
@@ -37,6 +37,8 @@ const PREVIOUS_HOSTS = {
   typedConfig: { '@type': PREVIOUS_HOSTS_TYPE },
 };
 export const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+/** Istio's default policy retries 503 (retriable-status-codes). */
+const DEFAULT_RETRIABLE_CODES = [503];
 
 /** Istio's retry policy: the default when unset, none when attempts is 0. */
 export function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boolean): Json | undefined {
@@ -44,6 +46,7 @@ export function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boole
     return {
       retryOn: DEFAULT_RETRY_ON,
       numRetries: u32(2),
+      retriableStatusCodes: [...DEFAULT_RETRIABLE_CODES],
       ...(consistentHash ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
       hostSelectionRetryMaxAttempts: '5',
     };
@@ -52,6 +55,7 @@ export function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boole
   const out: Json = {
     retryOn: DEFAULT_RETRY_ON,
     numRetries: u32(retries.attempts),
+    retriableStatusCodes: [...DEFAULT_RETRIABLE_CODES],
     ...(consistentHash ? {} : { retryHostPredicate: [PREVIOUS_HOSTS] }),
     hostSelectionRetryMaxAttempts: '5',
   };
@@ -66,8 +70,10 @@ export function retryPolicy(retries: HTTPRoute['retries'], consistentHash: boole
       else on.push(part);
     }
     if (codes.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
+    // Istio's parseRetryOn: an explicit retryOn replaces both the conditions and the codes.
     out.retryOn = on.join(',');
     if (codes.length) out.retriableStatusCodes = codes;
+    else delete out.retriableStatusCodes;
   }
   if (retries.perTryTimeout) out.perTryTimeout = duration(retries.perTryTimeout);
   if (retries.retryIgnorePreviousHosts !== undefined)
@@ -265,7 +271,7 @@ export function faultConfig(fault: NonNullable<HTTPRoute['fault']>): Json {
 function corsConfig(cors: NonNullable<HTTPRoute['corsPolicy']>): Json {
   const origins = [
     ...(cors.allowOrigins ?? []).map((m) => stringMatcher(m)),
-    ...(cors.allowOrigin ?? []).map((o) => (o === '*' ? { prefix: '' } : { exact: o })),
+    ...(cors.allowOrigin ?? []).map((o) => (o === '*' ? { safeRegex: { regex: '.*' } } : { exact: o })),
   ];
   return {
     '@type': CORS_POLICY_TYPE,
@@ -370,6 +376,14 @@ export function translateHttpRoute(
   if (r.corsPolicy && !ctx.proxy.grpc) perFilter[FILTER_CORS] = corsConfig(r.corsPolicy);
   if (Object.keys(perFilter).length) base.typedPerFilterConfig = perFilter;
   if (r.redirect || r.directResponse) applyHeaders(base, r.headers);
+  // As Istio does: the VirtualService a route came from, which istioctl shows as VIRTUAL SERVICE.
+  base.metadata = {
+    filterMetadata: {
+      istio: structOf({
+        config: `/apis/networking.istio.io/v1/namespaces/${vs.namespace}/virtual-service/${vs.name}`,
+      }),
+    },
+  };
   return matches.map((m, i) => ({
     name: routeName(r, m, vs, index, i),
     match: routeMatch(m),

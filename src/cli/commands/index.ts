@@ -1,6 +1,7 @@
 // Every command, registered in one list; the order is the order of `caravel --help`.
 import type { Command } from '../command.ts';
 import { analyzeCommand } from './analyze.ts';
+import { completionCommand } from './completion.ts';
 import { applyCommand } from './apply.ts';
 import { deleteCommand } from './delete.ts';
 import { demoCommand } from './demo.ts';
@@ -34,4 +35,5 @@ export const commands: readonly Command[] = [
   proxyCommand,
   validateCommand,
   versionCommand,
+  completionCommand(() => commands.map((c) => c.name)),
 ];

@@ -83,7 +83,13 @@ test('proxy-status: one SYNCED row per connected proxy, in istioctl 1.22 columns
 });
 
 test('proxy-status POD: the control plane and the proxy agree, by name, prefix or deployment', async () => {
-  for (const target of [PRODUCTPAGE, `${PRODUCTPAGE}.default`, 'productpage', 'deploy/productpage-v1']) {
+  for (const target of [
+    PRODUCTPAGE,
+    `${PRODUCTPAGE}.default`,
+    'productpage',
+    'deploy/productpage-v1',
+    'deploy/productpage-v1.default',
+  ]) {
     const lines = (await ok(['proxy-status', target])).split('\n');
     assert.equal(lines[0], 'Clusters Match');
     assert.equal(lines[1], 'Listeners Match');

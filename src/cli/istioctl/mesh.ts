@@ -47,7 +47,7 @@ export function readMeshInfo(stateDir: string): MeshInfo {
 }
 
 /** GET a JSON (or text) document over plain HTTP on loopback, without keeping the connection. */
-export function httpGet(host: string, port: number, path: string): Promise<{ status: number; body: string }> {
+function httpGet(host: string, port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host, port, path, agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
@@ -119,6 +119,27 @@ export function podTable(stateDir: string): PodTable {
 
 const DEPLOYMENT = /^(deploy|deployment|deployments)(\.apps)?\//;
 
+/** The pod named `name` in `ns`, or the only one whose name starts with it. */
+function podByName(pods: readonly PodRecord[], name: string, ns: string): PodRecord {
+  const inNs = pods.filter((p) => p.namespace === ns);
+  const exact = inNs.find((p) => p.name === name);
+  if (exact) return exact;
+  const prefixed = inNs.filter((p) => p.name.startsWith(name));
+  if (prefixed.length > 1)
+    throw new PodNotFoundError(
+      `pod name prefix "${name}" matches ${prefixed.length} pods in namespace "${ns}"`,
+      `name one of: ${prefixed.map((p) => p.name).join(', ')}`,
+    );
+  if (prefixed[0]) return prefixed[0];
+  const elsewhere = pods.find((p) => p.name.startsWith(name));
+  throw new PodNotFoundError(
+    `pods "${name}" not found`,
+    elsewhere
+      ? `it is in namespace ${elsewhere.namespace}: add -n ${elsewhere.namespace} or write ${elsewhere.name}.${elsewhere.namespace}`
+      : `pods in namespace "${ns}": ${inNs.map((p) => p.name).join(', ') || 'none'} (caravel get pods -A lists all)`,
+  );
+}
+
 /**
  * The pod a proxy-status / proxy-config argument names: POD, POD.NAMESPACE, pod/POD, deploy/NAME or
  * a prefix of exactly one pod's name (istioctl's forms). The pod must run a proxy.
@@ -127,36 +148,14 @@ export function resolveProxyPod(table: PodTable, target: string, namespace: stri
   const pods = table.pods;
   let ns = namespace ?? 'default';
   let name = target.replace(/^(pod|pods|po)\//, '');
-  let pod: PodRecord | undefined;
-  if (DEPLOYMENT.test(name)) {
-    pod = resolvePod(table, name, ns);
-  } else {
-    const dot = name.lastIndexOf('.');
-    if (dot > 0 && !pods.some((p) => p.name === name && p.namespace === ns)) {
-      ns = name.slice(dot + 1);
-      name = name.slice(0, dot);
-    }
-    const inNs = pods.filter((p) => p.namespace === ns);
-    pod = inNs.find((p) => p.name === name);
-    if (!pod) {
-      const prefixed = inNs.filter((p) => p.name.startsWith(name));
-      if (prefixed.length > 1)
-        throw new PodNotFoundError(
-          `pod name prefix "${name}" matches ${prefixed.length} pods in namespace "${ns}"`,
-          `name one of: ${prefixed.map((p) => p.name).join(', ')}`,
-        );
-      pod = prefixed[0];
-    }
-    if (!pod) {
-      const elsewhere = pods.find((p) => p.name === name || p.name.startsWith(name));
-      throw new PodNotFoundError(
-        `pods "${name}" not found`,
-        elsewhere
-          ? `it is in namespace ${elsewhere.namespace}: add -n ${elsewhere.namespace} or write ${elsewhere.name}.${elsewhere.namespace}`
-          : `pods in namespace "${ns}": ${inNs.map((p) => p.name).join(', ') || 'none'} (caravel get pods -A lists all)`,
-      );
-    }
+  const deployment = DEPLOYMENT.exec(name)?.[0];
+  if (deployment) name = name.slice(deployment.length);
+  const dot = name.lastIndexOf('.');
+  if (dot > 0 && !pods.some((p) => p.name === name && p.namespace === ns)) {
+    ns = name.slice(dot + 1);
+    name = name.slice(0, dot);
   }
+  const pod = deployment ? resolvePod(table, `deploy/${name}`, ns) : podByName(pods, name, ns);
   if (!pod.sidecar && !pod.gateway)
     throw new PodNotFoundError(
       `pod ${pod.name}.${pod.namespace} has no istio-proxy container`,

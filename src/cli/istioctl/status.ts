@@ -27,7 +27,8 @@ export function statusTable(
   controlPlane: string,
   controlPlaneVersion: string,
 ): string[] {
-  const sorted = [...rows].sort((a, b) => ((str(a, 'proxy') ?? '') < (str(b, 'proxy') ?? '') ? -1 : 1));
+  const name = (r: Json) => proxyName(str(r, 'proxy') ?? '');
+  const sorted = [...rows].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   return renderTable(
     [
       ['NAME', 'CLUSTER', ...TYPES, 'ECDS', 'ISTIOD', 'VERSION'],
