@@ -20,27 +20,26 @@ export interface RunningMesh {
   stop(): Promise<number | null>;
 }
 
-export async function startDemo(
+/** `caravel demo` (Bookinfo) on free ports with a fresh state directory. */
+export function startDemo(args: readonly string[] = []): Promise<RunningMesh> {
+  return startMesh('demo', args);
+}
+
+/** `caravel up` or `demo` on free ports with a fresh state directory; resolves once it is ready. */
+export async function startMesh(
+  command: 'up' | 'demo',
   args: readonly string[] = [],
   readyTimeoutMs = 120_000,
 ): Promise<RunningMesh> {
   const stateDir = mkdtempSync(join(tmpdir(), 'caravel-scenario-'));
+  const ports = ['--gateway-port', '0', '--xds-port', '0', '--monitoring-port', '0'];
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      BIN,
-      'demo',
-      '--state-dir',
-      stateDir,
-      '--gateway-port',
-      '0',
-      '--xds-port',
-      '0',
-      '--monitoring-port',
-      '0',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    [BIN, command, '--state-dir', stateDir, ...ports, ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -52,7 +51,7 @@ export async function startDemo(
       readyTimeoutMs,
     );
     const check = () => {
-      const m = /Bookinfo is at (http:\/\/[\d.:]+)\/productpage/.exec(output);
+      const m = /(?:Bookinfo is at|the ingress gateway is at) (http:\/\/[\d.:]+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -61,7 +60,7 @@ export async function startDemo(
     child.stdout!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`caravel demo exited with ${code}:\n${output}`));
+      reject(new Error(`caravel ${command} exited with ${code}:\n${output}`));
     });
   });
   return {

@@ -13,7 +13,7 @@ import type { Obj } from './decode/read.ts';
  */
 export interface DiscoveryResponse {
   versionInfo: string;
-  resources: Obj[];
+  resources?: Obj[];
   typeUrl: string;
   nonce: string;
 }
@@ -243,7 +243,8 @@ export class AdsClient {
 
   #decodeAll(handler: TypeHandler, resp: DiscoveryResponse): Map<string, unknown> {
     const out = new Map<string, unknown>();
-    for (const any of resp.resources) {
+    // proto3 leaves an empty repeated field out: a response with no resources has none at all.
+    for (const any of resp.resources ?? []) {
       let resource = any;
       if (resource['@type'] === RESOURCE_WRAPPER) resource = (resource.resource as Obj | undefined) ?? {};
       const type = resource['@type'];
