@@ -70,7 +70,9 @@ export async function startMesh(
     async caravel(...cmd) {
       let out = '';
       let err = '';
-      const code = await main([...cmd, '--state-dir', stateDir], {
+      // --state-dir goes right after the command name: anything after "--" belongs to exec's command.
+      const [name, ...rest] = cmd;
+      const code = await main([name!, '--state-dir', stateDir, ...rest], {
         out: (t) => (out += `${t}\n`),
         err: (t) => (err += `${t}\n`),
         stdin: () => '',
