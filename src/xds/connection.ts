@@ -11,7 +11,8 @@ import { GENERATORS, mergeRequests, WILDCARD_TYPES } from './generators.ts';
 import type { XdsMetrics } from './metrics.ts';
 import type { Proxy } from './proxy.ts';
 import type { Throttle } from './throttle.ts';
-import { encodeEntries, encodeResponse } from './wire.ts';
+import type { ResourceCache } from './cache.ts';
+import { encodeResponse } from './wire.ts';
 import type { PushContext } from './push-context.ts';
 
 export interface DiscoveryRequestMessage {
@@ -58,6 +59,11 @@ export function syncStatus(s: TypeState | undefined): SyncStatus {
 
 let connectionCounter = 0;
 
+/** Nonces only need to differ between the responses of a stream: a counter behind a per-process
+ * prefix (so a restarted control plane does not repeat them) costs less than random bytes each. */
+const NONCE_PREFIX = randomBytes(4).toString('hex');
+let nonceCounter = 0;
+
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -92,13 +98,22 @@ export class Connection {
   #closed = false;
 
   readonly #throttle: Throttle;
+  readonly #cache: ResourceCache;
   /** The connection's permit while any of its responses awaits an ACK (one per connection, so a
    * proxy that ACKs CDS only after EDS, as Envoy does when warming, never waits on itself). */
   #permit: (() => void) | undefined;
   readonly #awaiting = new Set<string>();
 
-  constructor(proxy: Proxy, stream: AdsStream, metrics: XdsMetrics, identifier: string, throttle: Throttle) {
+  constructor(
+    proxy: Proxy,
+    stream: AdsStream,
+    metrics: XdsMetrics,
+    identifier: string,
+    throttle: Throttle,
+    cache: ResourceCache,
+  ) {
     this.proxy = proxy;
+    this.#cache = cache;
     this.#throttle = throttle;
     this.#stream = stream;
     this.#metrics = metrics;
@@ -208,7 +223,7 @@ export class Connection {
       parts = gen.generateParts?.(this.proxy, push, state, req) ?? [
         gen.generate(this.proxy, push, state, req),
       ];
-      bodies = parts.map((p) => encodeEntries(typeUrl, p));
+      bodies = parts.map((p) => this.#cache.entries(typeUrl, p));
     } catch (e) {
       // A resource that does not encode is a translation bug: keep the proxy on its last config.
       this.#metrics.generateError(gen.short, (e as Error).message);
@@ -221,7 +236,7 @@ export class Connection {
       return;
     }
     state.lastBodies = bodies;
-    const nonce = randomBytes(8).toString('hex');
+    const nonce = `${NONCE_PREFIX}-${(++nonceCounter).toString(36)}`;
     const response = encodeResponse(
       { versionInfo: push.version, typeUrl, nonce, controlPlane: this.#identifier },
       bodies,

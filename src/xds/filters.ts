@@ -1,6 +1,7 @@
 // Network and HTTP filters shared by every listener builder.
 import { FAULT_TYPE, HCM_TYPE, ROUTER_TYPE, TCP_PROXY_TYPE } from '../envoy/index.ts';
 import type { Json } from './envoy-util.ts';
+import type { MeshOptions } from './push-context.ts';
 import {
   ADS_CONFIG,
   CORS_TYPE,
@@ -19,7 +20,40 @@ export function httpFilters(grpc: boolean): Json[] {
   ];
 }
 
-export function hcm(statPrefix: string, route: { rds: string } | { inline: Json }, extra: Json = {}): Json {
+const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+
+/** Istio's default access log line (meshConfig.accessLogFormat unset). */
+export const ISTIO_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% ' +
+  '%RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% ' +
+  '"%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% ' +
+  '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" ' +
+  '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER% ' +
+  '%UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% ' +
+  '%REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
+
+/** The file access log of meshConfig.accessLogFile, as Istio configures it on every listener. */
+export function accessLogs(mesh: MeshOptions): Json[] {
+  if (!mesh.accessLogFile) return [];
+  return [
+    {
+      name: 'envoy.access_loggers.file',
+      typedConfig: {
+        '@type': FILE_ACCESS_LOG_TYPE,
+        path: mesh.accessLogFile,
+        logFormat: { textFormatSource: { inlineString: ISTIO_ACCESS_LOG_FORMAT } },
+      },
+    },
+  ];
+}
+
+export function hcm(
+  statPrefix: string,
+  route: { rds: string } | { inline: Json },
+  mesh: MeshOptions,
+  extra: Json = {},
+): Json {
+  const logs = accessLogs(mesh);
   return {
     name: FILTER_HCM,
     typedConfig: {
@@ -30,6 +64,7 @@ export function hcm(statPrefix: string, route: { rds: string } | { inline: Json 
         : { routeConfig: route.inline }),
       httpFilters: httpFilters(false),
       useRemoteAddress: { value: false },
+      ...(logs.length ? { accessLog: logs } : {}),
       ...extra,
     },
   };

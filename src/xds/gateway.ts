@@ -11,6 +11,9 @@ import type { RouteContext } from './routes.ts';
 import { translateHttpRoute } from './routes.ts';
 import { outboundClusterName } from './envoy-util.ts';
 
+/** Gateways are the edge (Istio sets use_remote_address): x-envoy-* headers of callers are dropped. */
+const EDGE = { useRemoteAddress: { value: true } };
+
 type Server = Gateway['spec']['servers'][number];
 
 interface BoundServer {
@@ -131,7 +134,9 @@ export function gatewayListeners(proxy: Proxy, push: PushContext): Json[] {
         if (!ts) {
           if (plainHttp) continue; // all plain HTTP servers on a port share one chain and route config
           plainHttp = true;
-          chains.push({ filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: routeConfigName(b) })] });
+          chains.push({
+            filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: routeConfigName(b) }, push.mesh, EDGE)],
+          });
         } else {
           needsInspector = true;
           const sni = b.server.hosts.map(serverHostName).filter((h) => h !== '*');
@@ -140,7 +145,7 @@ export function gatewayListeners(proxy: Proxy, push: PushContext): Json[] {
               ? { filterChainMatch: { serverNames: sni, transportProtocol: 'tls' } }
               : { filterChainMatch: { transportProtocol: 'tls' } }),
             transportSocket: ts,
-            filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: routeConfigName(b) })],
+            filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: routeConfigName(b) }, push.mesh, EDGE)],
           });
         }
       } else {

@@ -53,7 +53,9 @@ export function sidecarListeners(proxy: Proxy, push: PushContext): Json[] {
     name: `${ip}_${HTTP_PROXY_PORT}`,
     address: socketAddress(ip, HTTP_PROXY_PORT),
     trafficDirection: 'OUTBOUND',
-    filterChains: [{ filters: [hcm(`outbound_${ip}_${HTTP_PROXY_PORT}`, { rds: HTTP_PROXY_ROUTE })] }],
+    filterChains: [
+      { filters: [hcm(`outbound_${ip}_${HTTP_PROXY_PORT}`, { rds: HTTP_PROXY_ROUTE }, push.mesh)] },
+    ],
   });
   return out;
 }
@@ -64,35 +66,39 @@ function inboundChains(proxy: Proxy, push: PushContext): { port: number; chain: 
   for (const { port, servicePort } of inboundPorts(proxy, push)) {
     const cluster = inboundClusterName(port);
     const filter = isHttp(servicePort.protocol)
-      ? hcm(`inbound_0.0.0.0_${port}`, {
-          inline: {
-            name: cluster,
-            virtualHosts: [
-              {
-                name: `inbound|http|${port}`,
-                domains: ['*'],
-                routes: [
-                  {
-                    name: 'default',
-                    match: { prefix: '/' },
-                    route: {
-                      cluster,
-                      timeout: duration(0),
-                      maxStreamDuration: {
-                        maxStreamDuration: duration(0),
-                        grpcTimeoutHeaderMax: duration(0),
+      ? hcm(
+          `inbound_0.0.0.0_${port}`,
+          {
+            inline: {
+              name: cluster,
+              virtualHosts: [
+                {
+                  name: `inbound|http|${port}`,
+                  domains: ['*'],
+                  routes: [
+                    {
+                      name: 'default',
+                      match: { prefix: '/' },
+                      route: {
+                        cluster,
+                        timeout: duration(0),
+                        maxStreamDuration: {
+                          maxStreamDuration: duration(0),
+                          grpcTimeoutHeaderMax: duration(0),
+                        },
+                      },
+                      decorator: {
+                        operation: `${proxy.podName}.${proxy.namespace}.svc.${push.mesh.domain}:${port}/*`,
                       },
                     },
-                    decorator: {
-                      operation: `${proxy.podName}.${proxy.namespace}.svc.${push.mesh.domain}:${port}/*`,
-                    },
-                  },
-                ],
-              },
-            ],
-            validateClusters: { value: false },
+                  ],
+                },
+              ],
+              validateClusters: { value: false },
+            },
           },
-        })
+          push.mesh,
+        )
       : tcpProxy(cluster, cluster);
     out.push({ port, chain: { filters: [filter] } });
   }

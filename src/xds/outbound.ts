@@ -130,7 +130,7 @@ export function redirectedOutboundListeners(proxy: Proxy, push: PushContext): Js
       address: socketAddress('0.0.0.0', port),
       trafficDirection: 'OUTBOUND',
       bindToPort: { value: false },
-      filterChains: [{ filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: String(port) })] }],
+      filterChains: [{ filters: [hcm(`outbound_0.0.0.0_${port}`, { rds: String(port) }, push.mesh)] }],
     });
   const catchAll = push.outboundMode(proxy) === 'ALLOW_ANY' ? PASSTHROUGH_CLUSTER : BLACKHOLE_CLUSTER;
   out.push({

@@ -16,6 +16,8 @@ export interface MeshOptions {
   readonly outboundTrafficPolicy: OutboundMode;
   /** Default upstream connect timeout (Istio's connectTimeout, 10s). */
   readonly connectTimeoutMs: number;
+  /** Istio's meshConfig.accessLogFile: where proxies write access logs ("" = none, "/dev/stdout"). */
+  readonly accessLogFile: string;
 }
 
 export const DEFAULT_MESH: MeshOptions = {
@@ -23,6 +25,8 @@ export const DEFAULT_MESH: MeshOptions = {
   rootNamespace: 'istio-system',
   outboundTrafficPolicy: 'ALLOW_ANY',
   connectTimeoutMs: 10_000,
+  // Istio's demo profile (the one the local mesh mirrors) logs every request to the proxy's stdout.
+  accessLogFile: '/dev/stdout',
 };
 
 export const MESH_GATEWAY = 'mesh';

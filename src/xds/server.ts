@@ -6,6 +6,7 @@ import { discoveryPackageDefinition } from '../envoy/index.ts';
 import { CaravelError } from '../errors/index.ts';
 import type { RegistryChange, ServiceRegistry } from '../registry/index.ts';
 import { resolveHost } from '../registry/index.ts';
+import { ResourceCache } from './cache.ts';
 import type { AdsStream, DiscoveryRequestMessage } from './connection.ts';
 import { Connection } from './connection.ts';
 import type { PushRequest } from './generators.ts';
@@ -47,6 +48,8 @@ const EMPTY: PushRequest = {
 
 export class DiscoveryServer {
   readonly metrics = new XdsMetrics();
+  /** Encoded resources shared by proxies and kept across pushes. */
+  readonly cache = new ResourceCache();
   readonly registry: ServiceRegistry;
   readonly config: ConfigInput;
   readonly mesh: MeshOptions;
@@ -173,6 +176,7 @@ export class DiscoveryServer {
             this.metrics,
             this.#options.identifier ?? 'caravel',
             this.#throttle,
+            this.cache,
           );
           this.#connections.add(conn);
         }
@@ -251,6 +255,7 @@ export class DiscoveryServer {
     if (req) {
       this.metrics.debounced((performance.now() - this.#pendingSince) / 1000);
       this.#push = this.#newPushContext();
+      this.cache.rotate(req.full);
       for (const c of this.#connections) c.push(req, () => this.#push, this.registry);
     }
     for (const w of this.#idleWaiters.splice(0)) w();

@@ -112,6 +112,10 @@ test('one connection and one pending request: the third concurrent request overf
     () => stat(clientProxy, `${SLOW}.upstream_rq_pending_active`) === 1,
     'one pending request',
   );
+  // What the seed's `pilot-agent request GET stats | grep pending` shows while the pool is full.
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.rq_pending_open`), 1);
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.remaining_pending`), 0);
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.cx_open`), 1);
   const third = await viaSidecar(client, 'http://slow/');
   assert.equal(third.status, 503);
   assert.equal(
@@ -127,4 +131,7 @@ test('one connection and one pending request: the third concurrent request overf
   held.shift()!();
   assert.equal((await second).status, 200);
   assert.equal(stat(clientProxy, `${SLOW}.upstream_cx_total`), 1);
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.rq_pending_open`), 0);
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.remaining_pending`), 1);
+  assert.equal(stat(clientProxy, `${SLOW}.circuit_breakers.default.remaining_rq`), 4294967295);
 });

@@ -241,6 +241,7 @@ test('connect failures are retried, then answered 503 UF with URX', async () => 
   const nothing = 'cluster.outbound|80||nothing.default.svc.cluster.local';
   assert.equal(stat(clientProxy, `${nothing}.upstream_rq_retry`), 2);
   assert.equal(stat(clientProxy, `${nothing}.upstream_cx_connect_fail`), 3);
+  assert.equal(stat(clientProxy, `${nothing}.upstream_rq_pending_failure_eject`), 3);
   const [line] = await mesh.logLines(`${client.ip}:15001`, 1, 'id=connect-failure');
   assert.match(line!, /" 503 UF,URX /);
 });

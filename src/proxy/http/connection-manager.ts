@@ -246,10 +246,14 @@ export class HttpConnectionManager {
     info.remotePort = socket.remotePort ?? 0;
     info.localAddress = socket.localAddress ?? '';
     info.localPort = socket.localPort ?? 0;
+    const sni = (socket as { servername?: string | false }).servername;
+    if (sni) info.requestedServerName = sni;
     if (!tunnel) res.once('close', () => this.complete(stream));
     req.on('data', (chunk: Buffer) => {
       info.bytesReceived += chunk.length;
     });
+    // The body waits (in the socket) until the router has an upstream for it, even across filter delays.
+    req.pause();
     if (path.length > MAX_URI_BYTES) {
       if (!isH2) (res as ServerResponse).shouldKeepAlive = false;
       stream.sendLocalReply(414, '', undefined, 'uri_too_long');

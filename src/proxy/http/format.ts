@@ -73,6 +73,17 @@ function command(
       return (i) => dash(i.upstreamHost);
     case 'UPSTREAM_CLUSTER':
       return (i) => dash(i.upstreamCluster);
+    case 'UPSTREAM_LOCAL_ADDRESS':
+      return (i) => dash(i.upstreamLocalAddress);
+    case 'UPSTREAM_TRANSPORT_FAILURE_REASON':
+      return (i) => dash(i.upstreamTransportFailureReason);
+    case 'REQUESTED_SERVER_NAME':
+      return (i) => dash(i.requestedServerName);
+    case 'CONNECTION_TERMINATION_DETAILS':
+      // Only set when a network filter closes the connection, which no filter here does.
+      return () => '-';
+    case 'UPSTREAM_REQUEST_ATTEMPT_COUNT':
+      return (i) => String(i.attemptCount);
     case 'ROUTE_NAME':
       return (i) => dash(i.routeName);
     case 'VIRTUAL_CLUSTER_NAME':

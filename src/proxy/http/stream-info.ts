@@ -64,6 +64,12 @@ export class StreamInfo {
   upstreamServiceTimeMs = -1;
   upstreamHost = '';
   upstreamCluster = '';
+  upstreamLocalAddress = '';
+  upstreamTransportFailureReason = '';
+  /** SNI the downstream TLS client asked for. */
+  requestedServerName = '';
+  /** Upstream attempts made (1 + retries); 0 when none was made. */
+  attemptCount = 0;
   routeName = '';
   virtualHostName = '';
   /** Response headers as sent, for %RESP(x)%. */

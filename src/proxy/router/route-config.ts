@@ -22,6 +22,14 @@ import { fullRegex, headerMatcher, queryMatcher, searchRegex, substitution } fro
 import type { HeaderTest, QueryTest } from './matchers.ts';
 import { compileHashPolicies } from '../upstream/hash-policy.ts';
 import type { HashPolicy } from '../upstream/hash-policy.ts';
+import { decodeRetryPolicy } from '../http/retry.ts';
+import type { RetryPolicy } from '../http/retry.ts';
+
+/** A request_mirror_policies entry: the shadow cluster and the share of requests copied to it. */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  readonly fraction: number;
+}
 
 export type PathMatch =
   | { readonly kind: 'prefix'; readonly value: string; readonly caseSensitive: boolean }
@@ -50,12 +58,14 @@ export interface RouteAction {
   readonly hostRewriteHeader: string | undefined;
   /** Route timeout; 0 disables it. Envoy's default is 15 s. */
   readonly timeoutMs: number;
+  /** gRPC requests: the grpc-timeout header is the timeout, capped by this (0 = no cap);
+   * undefined when the route does not read the header. */
+  readonly grpcTimeoutMaxMs: number | undefined;
   readonly idleTimeoutMs: number | undefined;
   readonly hashPolicies: readonly HashPolicy[];
   readonly upgrades: ReadonlyMap<string, boolean>;
-  /** Retry policy, kept as decoded for the router's retry stage. */
-  readonly retryPolicy: Obj | undefined;
-  readonly requestMirrorPolicies: readonly Obj[];
+  readonly retryPolicy: RetryPolicy | undefined;
+  readonly requestMirrorPolicies: readonly MirrorPolicy[];
 }
 
 export interface RedirectAction {
@@ -97,7 +107,12 @@ export interface VirtualHost {
   readonly responseHeaders: HeaderMutation;
   readonly requireTls: string;
   readonly perFilter: ReadonlyMap<string, unknown>;
-  readonly retryPolicy: Obj | undefined;
+  readonly retryPolicy: RetryPolicy | undefined;
+  /** x-envoy-attempt-count on upstream requests / on responses. */
+  readonly includeRequestAttemptCount: boolean;
+  readonly includeAttemptCountInResponse: boolean;
+  /** Request bytes kept for retries and mirrors (Envoy's per_request_buffer_limit_bytes). */
+  readonly bufferLimitBytes: number | undefined;
 }
 
 export interface RouteTable {
@@ -227,11 +242,19 @@ function routeAction(r: Reader, a: Obj, path: string): RouteAction {
     autoHostRewrite: wrappedBool(a, 'autoHostRewrite') ?? false,
     hostRewriteHeader: str(a, 'hostRewriteHeader')?.toLowerCase(),
     timeoutMs: timeout ?? 15_000,
+    grpcTimeoutMaxMs:
+      durationMs(obj(a, 'maxStreamDuration') ?? {}, 'grpcTimeoutHeaderMax') ??
+      durationMs(a, 'maxGrpcTimeout'),
     idleTimeoutMs: durationMs(a, 'idleTimeout'),
     hashPolicies: compileHashPolicies(r, objs(a, 'hashPolicy'), `${path}.hash_policy`),
     upgrades,
-    retryPolicy: obj(a, 'retryPolicy'),
-    requestMirrorPolicies: objs(a, 'requestMirrorPolicies'),
+    retryPolicy: decodeRetryPolicy(r, obj(a, 'retryPolicy'), `${path}.retry_policy`),
+    requestMirrorPolicies: objs(a, 'requestMirrorPolicies').map((m, i) => {
+      const name = str(m, 'cluster');
+      if (!name) return r.fail(`${path}.request_mirror_policies[${i}].cluster`, 'is required');
+      const rf = obj(m, 'runtimeFraction');
+      return { cluster: name, fraction: rf ? fraction(obj(rf, 'defaultValue')) : 1 };
+    }),
   };
 }
 
@@ -317,7 +340,10 @@ export function decodeRouteConfig(raw: Obj, resourceName?: string): RouteTable {
       responseHeaders: compileMutation(r, v, 'responseHeadersToAdd', 'responseHeadersToRemove', path),
       requireTls: str(v, 'requireTls') ?? 'NONE',
       perFilter: perFilterConfigs(r, v, path),
-      retryPolicy: obj(v, 'retryPolicy'),
+      retryPolicy: decodeRetryPolicy(r, obj(v, 'retryPolicy'), `${path}.retry_policy`),
+      includeRequestAttemptCount: bool(v, 'includeRequestAttemptCount') ?? false,
+      includeAttemptCountInResponse: bool(v, 'includeAttemptCountInResponse') ?? false,
+      bufferLimitBytes: wrapped(v, 'perRequestBufferLimitBytes'),
     };
     for (const d of domains) {
       if (!validDomain(d))

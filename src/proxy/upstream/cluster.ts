@@ -11,6 +11,8 @@ import { upstreamTlsOptions } from '../listener/tls.ts';
 import type { SecretConfig } from '../listener/tls.ts';
 import { connectHost, Http1Pool, Http2Pool } from './pool.ts';
 import type { ConnectionPool, PoolOptions } from './pool.ts';
+import { refreshBreakers } from './admission.ts';
+import { OutlierDetector } from './outlier.ts';
 import { clusterStats } from './stats.ts';
 import type { ClusterStats } from './stats.ts';
 
@@ -27,6 +29,8 @@ export class Cluster {
   #hosts = new Map<string, Host>();
   #assignment: LoadAssignment | undefined;
   #lb: LoadBalancer = { choose: () => undefined };
+  /** Ejects hosts on consecutive failures (when the cluster has outlier_detection). */
+  readonly outlier: OutlierDetector | undefined;
   /** Set when a change (health, ejection) needs the eligible set recomputed before the next pick. */
   #dirty = false;
 
@@ -47,8 +51,20 @@ export class Cluster {
       idleTimeoutMs: config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       maxConnections: config.thresholds.maxConnections,
       stats: this.stats,
+      onConnections: () => refreshBreakers(this),
       tls: config.tls ? () => upstreamTlsOptions(config.tls!, secrets) : undefined,
     };
+    // As in Envoy, a replaced cluster starts outlier detection afresh: no host stays ejected.
+    previous?.outlier?.close();
+    previous?.outlier?.stats['outlier_detection.ejections_active'].set(0);
+    this.outlier = config.outlierDetection
+      ? new OutlierDetector(
+          config.outlierDetection,
+          scope,
+          () => this.hosts,
+          () => this.invalidate(),
+        )
+      : undefined;
     if (previous && previous.config.type !== 'ORIGINAL_DST' && config.type !== 'ORIGINAL_DST') {
       const samePools =
         previous.config.http2 === config.http2 &&
@@ -60,6 +76,8 @@ export class Cluster {
           host.pool?.close();
           host.pool = undefined;
         }
+        host.outlier = undefined;
+        host.ejectedUntil = 0;
         this.#hosts.set(address, host);
       }
     } else if (previous) {
@@ -73,6 +91,7 @@ export class Cluster {
       this.#hosts.clear();
       this.#rebuild();
     }
+    refreshBreakers(this);
   }
 
   get hosts(): readonly Host[] {
@@ -188,6 +207,7 @@ export class Cluster {
 
   /** Closes every pool; `keepStats` when a cluster of the same name takes over. */
   close(keepStats = false): void {
+    this.outlier?.close();
     for (const h of this.#hosts.values()) h.pool?.close();
     if (!keepStats) this.#scope.remove();
   }

@@ -1,6 +1,7 @@
 // One upstream endpoint: its address, EDS health and weight, per-host counters shown by /clusters,
 // and its connection pool (created on first use).
 import type { EndpointConfig, HealthStatus, Locality } from '../xds/decode/endpoint.ts';
+import type { OutlierHostState } from './outlier.ts';
 import type { ConnectionPool } from './pool.ts';
 
 export class Host {
@@ -15,6 +16,8 @@ export class Host {
   priority: number;
   /** Outlier detection sets this; the host is skipped until then (ms since epoch). */
   ejectedUntil = 0;
+  /** The outlier detector's counters for this host (kept when CDS replaces the cluster). */
+  outlier: OutlierHostState | undefined;
   activeRequests = 0;
   rqTotal = 0;
   rqSuccess = 0;

@@ -16,6 +16,8 @@ export interface PoolOptions {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
   readonly stats: ClusterStats;
+  /** Called when a connection opens or closes (circuit breaker gauges follow the count). */
+  readonly onConnections?: () => void;
   /** Upstream TLS: options for each new connection, or why TLS cannot start yet. */
   readonly tls?: () => tls.ConnectionOptions | string;
 }
@@ -43,6 +45,7 @@ export function connectHost(host: Host, options: PoolOptions): net.Socket {
   const stats = options.stats;
   stats.upstream_cx_total.inc();
   stats.upstream_cx_active.inc();
+  options.onConnections?.();
   host.cxTotal++;
   host.cxActive++;
   const timer = setTimeout(() => {
@@ -57,6 +60,7 @@ export function connectHost(host: Host, options: PoolOptions): net.Socket {
   socket.once('close', () => {
     clearTimeout(timer);
     stats.upstream_cx_active.dec();
+    options.onConnections?.();
     host.cxActive--;
     stats.upstream_cx_destroy.inc();
   });

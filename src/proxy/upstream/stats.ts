@@ -14,8 +14,14 @@ export const CLUSTER_STATS = {
     'upstream_rq_completed',
     'upstream_rq_pending_total',
     'upstream_rq_pending_overflow',
+    'upstream_rq_pending_failure_eject',
     'upstream_rq_timeout',
     'upstream_rq_retry',
+    'upstream_rq_retry_success',
+    'upstream_rq_retry_overflow',
+    'upstream_rq_retry_limit_exceeded',
+    'upstream_rq_retry_backoff_exponential',
+    'upstream_rq_per_try_timeout',
     'upstream_rq_cancelled',
     'upstream_rq_maintenance_mode',
     'upstream_rq_rx_reset',
@@ -31,6 +37,16 @@ export const CLUSTER_STATS = {
     'upstream_cx_active',
     'upstream_rq_active',
     'upstream_rq_pending_active',
+    'circuit_breakers.default.cx_open',
+    'circuit_breakers.default.cx_pool_open',
+    'circuit_breakers.default.rq_pending_open',
+    'circuit_breakers.default.rq_open',
+    'circuit_breakers.default.rq_retry_open',
+    'circuit_breakers.high.cx_open',
+    'circuit_breakers.high.cx_pool_open',
+    'circuit_breakers.high.rq_pending_open',
+    'circuit_breakers.high.rq_open',
+    'circuit_breakers.high.rq_retry_open',
     'membership_healthy',
     'membership_degraded',
     'membership_total',
@@ -43,6 +59,8 @@ type Names = (typeof CLUSTER_STATS)['counters'][number] | (typeof CLUSTER_STATS)
 export type ClusterStats = Record<Names, Stat> & {
   /** upstream_rq_<code> and upstream_rq_<class>xx, created on first use. */
   code(status: number): void;
+  /** A gauge created on demand (circuit_breakers.<priority>.remaining_*). */
+  gauge(local: string): Stat;
 };
 
 export function clusterStats(scope: Scope): ClusterStats {
@@ -50,6 +68,7 @@ export function clusterStats(scope: Scope): ClusterStats {
   const codes = new Map<number, Stat>();
   const classes: Stat[] = [];
   return Object.assign(base, {
+    gauge: (local: string) => scope.gauge(local),
     code(status: number) {
       let c = codes.get(status);
       if (!c) {

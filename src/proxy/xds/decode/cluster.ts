@@ -4,6 +4,8 @@ import { decodeUpstreamTls, UPSTREAM_TLS_TYPE } from '../../listener/tls.ts';
 import type { UpstreamTls } from '../../listener/tls.ts';
 import { stringMatcher } from '../../router/matchers.ts';
 import type { LoadAssignment } from './endpoint.ts';
+import { decodeOutlier } from '../../upstream/outlier.ts';
+import type { OutlierConfig } from '../../upstream/outlier.ts';
 import type { Obj } from './read.ts';
 import { Reader, bool, deepFreeze, durationMs, num, obj, objs, str, wrapped } from './read.ts';
 
@@ -21,6 +23,10 @@ export interface Thresholds {
   readonly maxPendingRequests: number;
   readonly maxRequests: number;
   readonly maxRetries: number;
+  /** Envoy's retry_budget: when set, it replaces max_retries. */
+  readonly retryBudget: { readonly percent: number; readonly minConcurrency: number } | undefined;
+  /** Publish circuit_breakers.<priority>.remaining_* gauges. */
+  readonly trackRemaining: boolean;
 }
 
 export interface ClusterConfig {
@@ -41,7 +47,7 @@ export interface ClusterConfig {
   readonly localityWeighted: boolean;
   readonly useHttpHeaderForOriginalDst: boolean;
   readonly loadAssignment: LoadAssignment | undefined;
-  readonly outlierDetection: Obj | undefined;
+  readonly outlierDetection: OutlierConfig | undefined;
   readonly tls: UpstreamTls | undefined;
   readonly raw: Obj;
 }
@@ -51,17 +57,25 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   maxPendingRequests: 1024,
   maxRequests: 1024,
   maxRetries: 3,
+  retryBudget: undefined,
+  trackRemaining: false,
 };
 const UPSTREAM_HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 function thresholds(list: readonly Obj[], priority: string): Thresholds {
   const t = list.find((x) => (str(x, 'priority') ?? 'DEFAULT') === priority);
   if (!t) return DEFAULT_THRESHOLDS;
+  const budget = obj(t, 'retryBudget');
   return {
     maxConnections: wrapped(t, 'maxConnections') ?? DEFAULT_THRESHOLDS.maxConnections,
     maxPendingRequests: wrapped(t, 'maxPendingRequests') ?? DEFAULT_THRESHOLDS.maxPendingRequests,
     maxRequests: wrapped(t, 'maxRequests') ?? DEFAULT_THRESHOLDS.maxRequests,
     maxRetries: wrapped(t, 'maxRetries') ?? DEFAULT_THRESHOLDS.maxRetries,
+    retryBudget: budget && {
+      percent: (obj(budget, 'budgetPercent') && num(obj(budget, 'budgetPercent')!, 'value')) ?? 20,
+      minConcurrency: wrapped(budget, 'minRetryConcurrency') ?? 3,
+    },
+    trackRemaining: bool(t, 'trackRemaining') ?? false,
   };
 }
 
@@ -153,7 +167,7 @@ export function decodeCluster(raw: Obj, resourceName?: string): ClusterConfig {
     localityWeighted: obj(common, 'localityWeightedLbConfig') !== undefined,
     useHttpHeaderForOriginalDst: (odc && bool(odc, 'useHttpHeader')) ?? false,
     loadAssignment: la ? decodeLoadAssignment({ clusterName: name, ...la }, name) : undefined,
-    outlierDetection: obj(raw, 'outlierDetection'),
+    outlierDetection: decodeOutlier(r, obj(raw, 'outlierDetection')),
     tls:
       tls && str(tls, '@type') === UPSTREAM_TLS_TYPE
         ? decodeUpstreamTls(r, tls, 'transport_socket.typed_config', stringMatcher)
