@@ -5,10 +5,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pacedLatency, wrkThroughput } from './load.ts';
 import type { LatencyResult } from './load.ts';
-import { cpuSeconds, rssMiB } from './processes.ts';
+import { cpuSeconds, machineBusy, rssMiB } from './processes.ts';
 import { referenceTargets, startUpstream } from './targets.ts';
 import type { Target } from './targets.ts';
-import { extraTargets } from './caravel-target.ts';
+import { caravelTargets } from './caravel-target.ts';
 
 const { values } = parseArgs({
   options: {
@@ -16,11 +16,19 @@ const { values } = parseArgs({
     only: { type: 'string' },
     connections: { type: 'string', default: '32' },
     rate: { type: 'string', default: '1000' },
+    // Measure every system this many times, interleaved, and report medians (a shared machine).
+    repeat: { type: 'string', default: '1' },
+    // Before each system, wait (up to 2 min) until the machine's CPU is at most this % busy.
+    'quiet-below': { type: 'string', default: '100' },
+    // Folder for V8 CPU profiles of Caravel's proxies (node --cpu-prof), one subfolder per proxy.
+    'cpu-prof': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const rate = Number(values.rate);
+const repeat = Number(values.repeat);
+const quietBelow = Number(values['quiet-below']) / 100;
 
 execFileSync(new URL('../../scripts/install-bench-tools.sh', import.meta.url).pathname, { stdio: 'inherit' });
 
@@ -32,6 +40,8 @@ interface Row {
   cpuPer1000: number;
   rssIdle: number;
   rssLoaded: number;
+  /** Machine CPU in use (0–1) just before the measurement started. */
+  background: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,8 +51,8 @@ async function measureSingle(target: Target, upstream: number) {
   try {
     await sleep(300);
     const rssIdle = one.proxies.reduce((a, p) => a + rssMiB(p.child.pid!), 0);
-    await wrkThroughput(one.url, connections, 2); // warm-up (JIT, pools)
-    const throughput = await wrkThroughput(one.url, connections, seconds);
+    await wrkThroughput(one.url, connections, 2, one.httpProxy); // warm-up (JIT, pools)
+    const throughput = await wrkThroughput(one.url, connections, seconds, one.httpProxy);
     const rssLoaded = one.proxies.reduce((a, p) => a + rssMiB(p.child.pid!), 0);
     return { throughput, rssIdle, rssLoaded };
   } finally {
@@ -64,7 +74,17 @@ async function measureChain(target: Target, upstream: number) {
   }
 }
 
+/** Waits until the machine is quiet enough; returns how busy it was when measuring began. */
+async function quiet(): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const busy = await machineBusy(1000);
+    if (busy <= quietBelow || Date.now() > deadline) return busy;
+  }
+}
+
 async function measure(target: Target, upstream: number): Promise<Row> {
+  const background = await quiet();
   const single = await measureSingle(target, upstream);
   const chain = await measureChain(target, upstream);
   return {
@@ -75,41 +95,90 @@ async function measure(target: Target, upstream: number): Promise<Row> {
     cpuPer1000: chain.cpuPer1000,
     rssIdle: single.rssIdle,
     rssLoaded: single.rssLoaded,
+    background,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** One row of medians over the runs of one system. */
+function medianRow(runs: readonly Row[]): Row {
+  const m = (pick: (r: Row) => number) => median(runs.map(pick));
+  return {
+    name: runs[0]!.name,
+    rps: m((r) => r.rps),
+    throughputErrors: m((r) => r.throughputErrors),
+    latency: {
+      count: m((r) => r.latency.count),
+      errors: m((r) => r.latency.errors),
+      p50: m((r) => r.latency.p50),
+      p90: m((r) => r.latency.p90),
+      p99: m((r) => r.latency.p99),
+    },
+    cpuPer1000: m((r) => r.cpuPer1000),
+    rssIdle: m((r) => r.rssIdle),
+    rssLoaded: m((r) => r.rssLoaded),
+    background: m((r) => r.background),
   };
 }
 
 const upstream = await startUpstream();
-const rows: Row[] = [];
+const caravel = caravelTargets(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {});
+const runs = new Map<string, Row[]>();
 try {
-  for (const target of [...referenceTargets, ...(await extraTargets())]) {
-    if (values.only && !values.only.split(',').includes(target.name)) continue;
-    process.stderr.write(`measuring ${target.name}…\n`);
-    rows.push(await measure(target, upstream.port));
-  }
+  for (let run = 1; run <= repeat; run++)
+    for (const target of [...referenceTargets, ...caravel.targets]) {
+      if (values.only && !values.only.split(',').includes(target.name)) continue;
+      const row = await measure(target, upstream.port);
+      process.stderr.write(
+        `run ${run}/${repeat} ${target.name}: ${row.rps.toFixed(0)} req/s, p90 ${row.latency.p90.toFixed(3)} ms, ` +
+          `p99 ${row.latency.p99.toFixed(3)} ms (machine ${(row.background * 100).toFixed(0)}% busy before)\n`,
+      );
+      runs.set(target.name, [...(runs.get(target.name) ?? []), row]);
+    }
 } finally {
+  await caravel.close();
   await upstream.proc.stop();
 }
 
+const rows = [...runs.values()].map(medianRow);
 const base = rows.find((r) => r.name === 'direct');
 const nginx = rows.find((r) => r.name === 'nginx');
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 console.log(
   `\nThroughput: wrk, ${connections} connections, 1 KiB responses, ${seconds} s, one proxy (one worker).` +
-    `\nLatency: open-loop client at ${rate} req/s over 4 connections through two proxies in a row; added = over direct.\n`,
+    `\nLatency: open-loop client at ${rate} req/s over 4 connections through two proxies in a row; added = over direct.` +
+    `\nMedians of ${repeat} run(s) per system; each run waited for the machine to be at most ${values['quiet-below']}% busy.\n`,
 );
 console.log(
-  '| system | req/s | × nginx | p50 ms | p90 ms | p99 ms | added p90 | added p99 | vCPU per 1000 req/s per proxy | RSS idle MiB | RSS loaded MiB | errors |',
+  '| system | req/s | × nginx | p50 ms | p90 ms | p99 ms | added p90 | added p99 | vCPU per 1000 req/s per proxy | RSS idle MiB | RSS loaded MiB | errors | machine busy before |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
     `| ${r.name} | ${f(r.rps, 0)} | ${nginx ? f(r.rps / nginx.rps) : '–'} | ${f(r.latency.p50, 3)} | ${f(r.latency.p90, 3)} | ${f(r.latency.p99, 3)} | ` +
       `${base ? f(r.latency.p90 - base.latency.p90, 3) : '–'} | ${base ? f(r.latency.p99 - base.latency.p99, 3) : '–'} | ` +
-      `${r.name === 'direct' ? '–' : f(r.cpuPer1000, 3)} | ${r.name === 'direct' ? '–' : f(r.rssIdle, 1)} | ${r.name === 'direct' ? '–' : f(r.rssLoaded, 1)} | ${r.throughputErrors + r.latency.errors} |`,
+      `${r.name === 'direct' ? '–' : f(r.cpuPer1000, 3)} | ${r.name === 'direct' ? '–' : f(r.rssIdle, 1)} | ${r.name === 'direct' ? '–' : f(r.rssLoaded, 1)} | ${r.throughputErrors + r.latency.errors} | ${f(r.background * 100, 0)}% |`,
   );
 }
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../results/proxy-latest.json', import.meta.url),
-  JSON.stringify({ date: new Date().toISOString(), seconds, connections, rate, rows }, null, 2),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      seconds,
+      connections,
+      rate,
+      repeat,
+      rows,
+      runs: Object.fromEntries(runs),
+    },
+    null,
+    2,
+  ),
 );

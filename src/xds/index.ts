@@ -4,7 +4,7 @@
 // ConfigInput), a service registry (which the local runtime feeds with pods through
 // `registry.upsertPod` / `removePod`), the ADS server and the monitoring/debug HTTP server.
 import type { Server } from 'node:http';
-import { caravelVersion } from '../cli/commands/version.ts';
+import { caravelVersion } from '../common/index.ts';
 import { ServiceRegistry } from '../registry/index.ts';
 import { CARAVEL_XDS_DEBOUNCE_MS, Settings } from '../settings/index.ts';
 import { MemoryStore } from '../config/index.ts';

@@ -1,6 +1,6 @@
 import { curlMain, flagHelp, LOAD_FLAGS, loadMain } from '../../loadgen/index.ts';
 import type { Command } from '../command.ts';
-import { caravelVersion } from './version.ts';
+import { caravelVersion } from '../../common/index.ts';
 
 export const loadCommand: Command = {
   name: 'load',

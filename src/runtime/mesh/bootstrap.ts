@@ -2,7 +2,7 @@
 // metadata), the control plane's address, and its own ports on the pod address.
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../common/index.ts';
-import { caravelVersion } from '../../cli/commands/version.ts';
+import { caravelVersion } from '../../common/index.ts';
 import type { PodInfo, ProxyMode } from '../pod.ts';
 
 export const PROXY_ADMIN_PORT = 15000;
