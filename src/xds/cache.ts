@@ -63,8 +63,10 @@ export class ResourceCache {
     return entry;
   }
 
-  /** The entries of a list, concatenated; lists shared between proxies are concatenated once. */
+  /** The entries of a list, concatenated; lists shared between proxies are concatenated once, and
+   * a single resource is its entry itself (a route configuration is not copied per proxy). */
   entries(typeUrl: string, resources: readonly Json[]): Buffer {
+    if (resources.length === 1) return this.entry(typeUrl, resources[0]!);
     let body = this.#lists.get(resources);
     if (!body) {
       body = Buffer.concat(resources.map((r) => this.entry(typeUrl, r)));

@@ -1,7 +1,7 @@
 // One generator per type URL, registered in one map. Each builds the resources a proxy asked for
 // and says whether a change concerns that proxy at all, so unrelated changes push nothing.
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../envoy/index.ts';
-import { hostMatches } from '../registry/index.ts';
+import { hostsIntersect } from '../registry/index.ts';
 import { buildClusterParts, buildClusters } from './clusters.ts';
 import { buildLoadAssignment } from './endpoints.ts';
 import type { Json } from './envoy-util.ts';
@@ -78,8 +78,17 @@ function configConcerns(
   if (req.servicesChanged) return true;
   if (proxy.type === 'router' || relevant.some((k) => !HOST_KINDS.has(k)) || req.hosts.size === 0)
     return true;
-  const visible = push.visibleServices(proxy).map((s) => s.hostname);
-  for (const h of req.hosts) if (visible.some((v) => hostMatches(h, v) || hostMatches(v, h))) return true;
+  // Proxies alike see the same hosts: the lookup tables are built once per shape and push.
+  const { exact, wildcards } = push.memo(`visible-hosts|${push.proxyKey(proxy)}`, () => {
+    const hosts = push.visibleServices(proxy).map((s) => s.hostname);
+    return { exact: new Set(hosts), wildcards: hosts.filter((h) => h.startsWith('*')) };
+  });
+  for (const h of req.hosts) {
+    if (exact.has(h)) return true;
+    // Without a wildcard on either side, hosts intersect only when equal.
+    const candidates = h.startsWith('*') ? exact : wildcards;
+    for (const v of candidates) if (hostsIntersect(h, v)) return true;
+  }
   return false;
 }
 
