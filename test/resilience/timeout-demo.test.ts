@@ -68,7 +68,8 @@ test('seed: a 2 s timeout in front of a 10 s delay answers 504 after about 2 s',
   assert.equal(r.status, 504);
   assert.equal(r.body, 'upstream request timeout');
   assert.ok(r.ms >= 1950 && r.ms < 4000, `answered after ${Math.round(r.ms)} ms`);
-  const [line] = (await mesh.logLines(`${client.ip}:15001`, 1)).slice(-1);
+  // Access-log lines are written when each stream ends: wait for this request's line.
+  const [line] = await mesh.logLines(`${client.ip}:15001`, 1, '" 504 ');
   assert.match(line!, /" 504 UT upstream_response_timeout /);
   assert.equal(
     stat(clientProxy, 'cluster.outbound|80||nginx-svc.default.svc.cluster.local.upstream_rq_timeout'),
@@ -100,6 +101,6 @@ test('seed: 3 retries of 2 s each against a 100 % 503 abort make 4 attempts', as
   const cluster = 'cluster.outbound|80||nginx-svc.default.svc.cluster.local';
   assert.equal(stat(clientProxy, `${cluster}.upstream_rq_retry`), 3);
   assert.equal(stat(clientProxy, `${cluster}.upstream_rq_retry_limit_exceeded`), 1);
-  const [last] = (await mesh.logLines(`${client.ip}:15001`, 1)).slice(-1);
+  const [last] = await mesh.logLines(`${client.ip}:15001`, 1, '" 503 ');
   assert.match(last!, /" 503 URX /);
 });
