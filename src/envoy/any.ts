@@ -29,27 +29,6 @@ export function unpackAny<T = Record<string, unknown>>(any: AnyMessage): T {
   return type.toObject(type.decode(any.value), PROTO_OPTIONS) as T;
 }
 
-type StructValue = Record<string, unknown>;
-
-function valueOf(v: unknown): StructValue {
-  if (v === null || v === undefined) return { nullValue: 'NULL_VALUE' };
-  if (typeof v === 'number') return { numberValue: v };
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (Array.isArray(v)) return { listValue: { values: v.map(valueOf) } };
-  return { structValue: structOf(v as Record<string, unknown>) };
-}
-
-/**
- * Plain JSON as a google.protobuf.Struct message (filter metadata, node metadata): packAny encodes
- * Struct fields only in this form, so plain objects there would be sent empty.
- */
-export function structOf(json: Readonly<Record<string, unknown>>): { fields: Record<string, StructValue> } {
-  const fields: Record<string, StructValue> = {};
-  for (const [k, v] of Object.entries(json)) fields[k] = valueOf(v);
-  return { fields };
-}
-
 export function typeUrlOf(fullName: string): string {
   return `${TYPE_PREFIX}${fullName}`;
 }

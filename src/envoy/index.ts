@@ -6,6 +6,7 @@ export {
   PROTO_INCLUDE_DIRS,
   PROTO_OPTIONS,
 } from './protos.ts';
-export { packAny, structOf, typeUrlOf, unpackAny } from './any.ts';
+export { packAny, typeUrlOf, unpackAny } from './any.ts';
+export { fromStruct, fromValue, structOf } from './struct.ts';
 export type { AnyMessage } from './any.ts';
 export * from './type-urls.ts';

@@ -1,6 +1,13 @@
 // The proxy process: bootstrap → ADS subscriptions → clusters, endpoints, listeners and routes;
 // admin, readiness and Prometheus endpoints; graceful drain on shutdown.
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../envoy/index.ts';
+import {
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  LISTENER_TYPE,
+  ROUTE_TYPE,
+  SECRET_TYPE,
+  structOf,
+} from '../envoy/index.ts';
 import { decodeSecret } from './listener/tls.ts';
 import type { SecretConfig } from './listener/tls.ts';
 import type { Bootstrap } from './bootstrap.ts';
@@ -22,7 +29,6 @@ import type { LoadAssignment } from './xds/decode/endpoint.ts';
 import { decodeListener } from './xds/decode/listener.ts';
 import type { ListenerConfig } from './xds/decode/listener.ts';
 import type { Obj } from './xds/decode/read.ts';
-import { toStruct } from './xds/struct.ts';
 import { AdminServer } from './admin/server.ts';
 import type { WorkerBridge } from './workers.ts';
 
@@ -140,7 +146,7 @@ export class Proxy {
     return {
       id: b.id,
       cluster: b.cluster,
-      metadata: toStruct(b.metadata),
+      metadata: structOf(b.metadata),
       locality: b.locality ?? {},
       userAgentName: 'caravel',
       userAgentVersion: VERSION,

@@ -1,9 +1,8 @@
 // Renders decoded Envoy messages as proto3 JSON with the original (snake_case) field names, the
 // way Envoy's admin /config_dump prints them: durations as "1.5s", wrappers unwrapped, Any with "@type".
 import type protobuf from 'protobufjs';
-import { envoyRoot } from '../../envoy/index.ts';
+import { envoyRoot, fromStruct, fromValue } from '../../envoy/index.ts';
 import type { Obj } from '../xds/decode/read.ts';
-import { fromStruct, fromValue } from '../xds/struct.ts';
 
 const WRAPPERS = new Set(
   ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map(
