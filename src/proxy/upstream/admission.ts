@@ -14,8 +14,10 @@ export interface Admission {
 
 function freeConnections(pool: ConnectionPool): number {
   if (pool.kind === 'h2') return 1;
+  // Per request: walk the agent's free lists without building an array of them.
   let n = 0;
-  for (const list of Object.values(pool.agent.freeSockets)) n += list?.length ?? 0;
+  const free = pool.agent.freeSockets;
+  for (const key in free) n += free[key]?.length ?? 0;
   return n;
 }
 
@@ -94,25 +96,21 @@ function retryLimit(cluster: Cluster): number {
 
 /** Envoy's circuit_breakers.default.*_open gauges (1 at the limit) and, with track_remaining, remaining_*. */
 export function refreshBreakers(cluster: Cluster): void {
+  // Runs two or three times per request: no allocation, no stat names built here.
   const { stats, config } = cluster;
   const t = config.thresholds;
-  const used = {
-    cx: stats.upstream_cx_active.value,
-    pending: stats.upstream_rq_pending_active.value,
-    rq: stats.upstream_rq_active.value,
-    retries: activeRetries.get(stats.upstream_rq_retry) ?? 0,
-  };
-  const limits = {
-    cx: t.maxConnections,
-    pending: t.maxPendingRequests,
-    rq: t.maxRequests,
-    retries: retryLimit(cluster),
-  };
-  stats['circuit_breakers.default.cx_open'].set(used.cx >= limits.cx ? 1 : 0);
-  stats['circuit_breakers.default.rq_pending_open'].set(used.pending >= limits.pending ? 1 : 0);
-  stats['circuit_breakers.default.rq_open'].set(used.rq >= limits.rq ? 1 : 0);
-  stats['circuit_breakers.default.rq_retry_open'].set(used.retries >= limits.retries ? 1 : 0);
+  const cx = stats.upstream_cx_active.value;
+  const pending = stats.upstream_rq_pending_active.value;
+  const rq = stats.upstream_rq_active.value;
+  const retries = activeRetries.get(stats.upstream_rq_retry) ?? 0;
+  const retryMax = retryLimit(cluster);
+  stats['circuit_breakers.default.cx_open'].set(cx >= t.maxConnections ? 1 : 0);
+  stats['circuit_breakers.default.rq_pending_open'].set(pending >= t.maxPendingRequests ? 1 : 0);
+  stats['circuit_breakers.default.rq_open'].set(rq >= t.maxRequests ? 1 : 0);
+  stats['circuit_breakers.default.rq_retry_open'].set(retries >= retryMax ? 1 : 0);
   if (!t.trackRemaining) return;
-  for (const k of ['cx', 'pending', 'rq', 'retries'] as const)
-    stats.gauge(`circuit_breakers.default.remaining_${k}`).set(Math.max(0, limits[k] - used[k]));
+  stats.gauge('circuit_breakers.default.remaining_cx').set(Math.max(0, t.maxConnections - cx));
+  stats.gauge('circuit_breakers.default.remaining_pending').set(Math.max(0, t.maxPendingRequests - pending));
+  stats.gauge('circuit_breakers.default.remaining_rq').set(Math.max(0, t.maxRequests - rq));
+  stats.gauge('circuit_breakers.default.remaining_retries').set(Math.max(0, retryMax - retries));
 }
