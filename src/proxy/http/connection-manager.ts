@@ -249,11 +249,18 @@ export class HttpConnectionManager {
     const sni = (socket as { servername?: string | false }).servername;
     if (sni) info.requestedServerName = sni;
     if (!tunnel) res.once('close', () => this.complete(stream));
-    req.on('data', (chunk: Buffer) => {
-      info.bytesReceived += chunk.length;
-    });
-    // The body waits (in the socket) until the router has an upstream for it, even across filter delays.
-    req.pause();
+    if (isH2) stream.hasBody = !(req as Http2ServerRequest).stream.endAfterHeaders;
+    else {
+      const length = headers['content-length'];
+      stream.hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    }
+    if (stream.hasBody) {
+      req.on('data', (chunk: Buffer) => {
+        info.bytesReceived += chunk.length;
+      });
+      // The body waits (in the socket) until the router has an upstream for it, even across filter delays.
+      req.pause();
+    }
     if (path.length > MAX_URI_BYTES) {
       if (!isH2) (res as ServerResponse).shouldKeepAlive = false;
       stream.sendLocalReply(414, '', undefined, 'uri_too_long');

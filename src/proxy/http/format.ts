@@ -14,6 +14,18 @@ export const DEFAULT_ACCESS_LOG_FORMAT =
 
 type Part = string | Formatter;
 
+let lastMs = NaN;
+let lastIso = '';
+
+/** ISO 8601 time of a millisecond timestamp; busy proxies log many requests per millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 function dash(v: string | number | undefined): string {
   return v === undefined || v === '' || v === -1 ? '-' : String(v);
 }
@@ -54,7 +66,7 @@ function command(
 ): Formatter {
   switch (name) {
     case 'START_TIME':
-      return (i) => new Date(i.startTime).toISOString();
+      return (i) => isoTime(i.startTime);
     case 'PROTOCOL':
       return (i) => i.protocol;
     case 'RESPONSE_CODE':

@@ -143,7 +143,7 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
     headers['x-envoy-expected-rq-timeout-ms'] = String(perTryMs || timeoutMs);
   stripHopByHop(headers);
 
-  const body = new RequestBody(stream.req, vhost?.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
+  const body = new RequestBody(stream.req, stream.hasBody, vhost?.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
   if (action.requestMirrorPolicies.length)
     sendMirrors(stream, action.requestMirrorPolicies, target, headers, body);
 
@@ -269,23 +269,25 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
       return;
     }
     stream.writeHead(response.status, out as OutgoingHttpHeaders);
-    const upstreamBody = response.body;
-    upstreamBody.on('data', (chunk: Buffer) => {
-      info.bytesSent += chunk.length;
-      if (!(res as ServerResponse).write(chunk)) {
-        upstreamBody.pause();
-        res.once('drain', () => upstreamBody.resume());
-      }
-    });
-    upstreamBody.once('end', () => {
-      a.finished();
-      void response.trailers().then((t) => {
+    const downstream = res as ServerResponse;
+    response.read(
+      (chunk) => {
+        info.bytesSent += chunk.length;
+        if (downstream.write(chunk)) return true;
+        downstream.once('drain', response.resume);
+        return false;
+      },
+      (trailers) => {
+        a.finished();
         settle();
         end();
-        if (t && Object.keys(t).length) res.addTrailers(t);
+        for (const _ in trailers) {
+          res.addTrailers(trailers as OutgoingHttpHeaders);
+          break;
+        }
         res.end();
-      });
-    });
+      },
+    );
   };
 
   const start = (host: Host) => {
@@ -310,10 +312,15 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
       host.activeRequests--;
     };
     const a: UpstreamAttempt = new UpstreamAttempt(
-      cluster,
       pool,
       host,
-      { method: info.method, path: target.path, authority: target.authority, headers: { ...headers } },
+      {
+        method: info.method,
+        path: target.path,
+        authority: target.authority,
+        headers: { ...headers },
+        hasBody: stream.hasBody,
+      },
       {
         onConnected: (local) => {
           info.upstreamLocalAddress = local;

@@ -18,10 +18,12 @@ export class RequestBody {
   overflowed = false;
   ended = false;
 
-  constructor(req: Readable, limit: number) {
+  constructor(req: Readable, hasBody: boolean, limit: number) {
     this.#req = req;
     this.#limit = limit;
-    this.ended = req.readableEnded;
+    // A request without a body is left alone: the server discards its (empty) stream.
+    this.ended = !hasBody || req.readableEnded;
+    if (this.ended) return;
     req.on('data', (chunk: Buffer) => {
       if (!this.overflowed) {
         this.#size += chunk.length;
@@ -104,26 +106,32 @@ export function sendMirrors(
         cluster.stats.upstream_rq_completed.inc();
       };
       const shadow = new UpstreamAttempt(
-        cluster,
         pool,
         host,
-        { method, path: target.path, authority: shadowAuthority(target.authority), headers: copy },
+        {
+          method,
+          path: target.path,
+          authority: shadowAuthority(target.authority),
+          headers: { ...copy },
+          hasBody: data.length > 0,
+        },
         {
           onConnected: () => admission.ready(),
           onResponse: (r) => {
             cluster.stats.code(r.status);
-            r.body.once('end', () => {
-              shadow.finished();
-              release();
-            });
-            r.body.resume();
+            r.read(
+              () => true,
+              () => {
+                shadow.finished();
+                release();
+              },
+            );
           },
           onReset: release,
           onBodyError: release,
         },
       );
-      const sink = shadow.sink;
-      sink?.end(data);
+      if (data.length) shadow.sink?.end(data);
     }
   });
 }

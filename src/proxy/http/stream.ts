@@ -16,6 +16,8 @@ export class HttpStream {
   readonly hcm: HttpConnectionManager;
   /** Request headers as they will go upstream (no pseudo headers, no hop-by-hop headers). */
   headers: IncomingHttpHeaders;
+  /** Whether the request has a body (HTTP/1: a length or chunked framing; HTTP/2: no END_STREAM on its headers). */
+  hasBody = false;
   pathOnly = '';
   query = '';
   table: RouteTable | undefined;

@@ -1,26 +1,68 @@
 // One attempt of a request to one upstream host over the host's pool (HTTP/1.1 or HTTP/2): sends
 // the headers and whatever body it is given, reports the response or how it failed, and can be
 // cancelled (the upstream socket or stream is reset).
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
-import type { Cluster } from '../upstream/cluster.ts';
+import { PassThrough } from 'node:stream';
 import type { Host } from '../upstream/host.ts';
-import { ConnectTimeoutError, isReady, readyEvent } from '../upstream/pool.ts';
-import type { ConnectionPool } from '../upstream/pool.ts';
+import { ConnectTimeoutError } from '../upstream/pool.ts';
+import type { ConnectionPool, Http1Controller, Http1Pool } from '../upstream/pool.ts';
 import type { ResetReason } from './retry.ts';
 
 const { HTTP2_HEADER_STATUS, NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } =
   http2.constants;
 
+export type Trailers = Record<string, string | string[]>;
+
 export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Record<string, unknown>;
-  readonly body: NodeJS.ReadableStream;
-  trailers(): Promise<Record<string, string> | undefined>;
   /** HTTP/2 HEADERS with END_STREAM (gRPC trailers-only answers). */
   readonly headersOnly: boolean;
+  /**
+   * Delivers the body: each chunk to `onData` (which returns false to pause until `resume()`),
+   * then the trailers (empty when there are none) to `onEnd`.
+   */
+  read(onData: (chunk: Buffer) => boolean, onEnd: (trailers: Trailers) => void): void;
+  resume(): void;
+}
+
+/**
+ * A response body as a callback source: chunks that arrive before `read` are kept, so a caller may
+ * decide between retrying and relaying after the headers.
+ */
+class BodyRelay {
+  #onData: ((chunk: Buffer) => boolean) | undefined;
+  #onEnd: ((trailers: Trailers) => void) | undefined;
+  #early: Buffer[] | undefined;
+  #trailers: Trailers | undefined;
+  readonly #pause: () => void;
+  readonly resume: () => void;
+
+  constructor(pause: () => void, resume: () => void) {
+    this.#pause = pause;
+    this.resume = resume;
+  }
+
+  read(onData: (chunk: Buffer) => boolean, onEnd: (trailers: Trailers) => void): void {
+    this.#onData = onData;
+    this.#onEnd = onEnd;
+    const early = this.#early;
+    this.#early = undefined;
+    if (early) for (const c of early) if (!onData(c)) this.#pause();
+    if (this.#trailers) onEnd(this.#trailers);
+  }
+
+  data(chunk: Buffer): void {
+    const onData = this.#onData;
+    if (!onData) (this.#early ??= []).push(chunk);
+    else if (!onData(chunk)) this.#pause();
+  }
+
+  end(trailers: Trailers): void {
+    if (this.#onEnd) this.#onEnd(trailers);
+    else this.#trailers = trailers;
+  }
 }
 
 export interface AttemptCallbacks {
@@ -37,12 +79,16 @@ export interface AttemptRequest {
   readonly method: string;
   readonly path: string;
   readonly authority: string;
+  /** Owned by the attempt, which may change it. */
   readonly headers: Record<string, string | string[] | undefined>;
+  /** Whether a body follows the headers (else the upstream request ends with them). */
+  readonly hasBody: boolean;
 }
 
 function resetReason(error: NodeJS.ErrnoException, connected: boolean): ResetReason {
   if (error instanceof ConnectTimeoutError) return 'connect-timeout';
-  if (error.code?.startsWith('HPE_')) return 'protocol-error';
+  // Node's parser codes (HPE_*) and undici's HTTP/1.1 codec, whose parse errors may carry no code.
+  if (error.code?.startsWith('HPE_') || error.name === 'HTTPParserError') return 'protocol-error';
   if (!connected) return 'connect-failure';
   if (error.message.includes('NGHTTP2_REFUSED_STREAM')) return 'refused-stream';
   if (error.code === 'ERR_HTTP2_STREAM_ERROR' || error.code === 'ERR_HTTP2_STREAM_CANCEL')
@@ -64,17 +110,11 @@ export class UpstreamAttempt {
   #sink: NodeJS.WritableStream | undefined;
   #cancel: () => void = () => {};
 
-  constructor(
-    cluster: Cluster,
-    pool: ConnectionPool,
-    host: Host,
-    request: AttemptRequest,
-    callbacks: AttemptCallbacks,
-  ) {
+  constructor(pool: ConnectionPool, host: Host, request: AttemptRequest, callbacks: AttemptCallbacks) {
     this.host = host;
     this.#callbacks = callbacks;
     if (pool.kind === 'h2') this.#startH2(pool.session.bind(pool), request);
-    else this.#startH1(cluster, pool.agent, request);
+    else this.#startH1(pool, request);
   }
 
   get sink(): NodeJS.WritableStream | undefined {
@@ -115,42 +155,42 @@ export class UpstreamAttempt {
     this.#done = true;
   }
 
-  #startH1(cluster: Cluster, agent: http.Agent, request: AttemptRequest): void {
-    const upstream = http.request({
-      agent,
-      method: request.method,
-      path: request.path,
-      headers: { ...request.headers, host: request.authority },
-      setHost: false,
-    });
-    this.#sink = upstream;
-    this.#cancel = () => upstream.destroy();
-    upstream.on('socket', (socket) => {
-      if (isReady(socket)) this.#connectedNow(socket);
-      else socket.once(readyEvent(socket), () => this.#connectedNow(socket));
-      const limit = cluster.config.maxRequestsPerConnection;
-      if (limit) {
-        // Envoy's max_requests_per_connection: the connection closes after its Nth request.
-        const s = socket as typeof socket & { caravelRequests?: number };
-        s.caravelRequests = (s.caravelRequests ?? 0) + 1;
-        if (s.caravelRequests >= limit) upstream.shouldKeepAlive = false;
-      }
-    });
-    upstream.on('response', (res: IncomingMessage) => {
-      res.on('error', (e) => this.#fail(e));
-      res.on('aborted', () =>
-        this.#fail(Object.assign(new Error('upstream aborted'), { code: 'ECONNRESET' })),
-      );
-      this.#respond({
-        status: res.statusCode ?? 502,
-        headers: { ...res.headers },
-        body: res,
-        trailers: async () =>
-          Object.keys(res.trailers).length ? (res.trailers as Record<string, string>) : undefined,
-        headersOnly: false,
-      });
-    });
-    upstream.on('error', (e) => this.#fail(e));
+  #startH1(pool: Http1Pool, request: AttemptRequest): void {
+    const body = request.hasBody ? new PassThrough() : null;
+    this.#sink = body ?? undefined;
+    let relay: BodyRelay | undefined;
+    // The attempt owns its copy of the headers.
+    const headers = request.headers;
+    headers.host = request.authority;
+    // This proxy already answered `Expect: 100-continue` itself, as Envoy does by default.
+    delete headers.expect;
+    const ticket = pool.request(
+      { method: request.method, path: request.path, headers, body },
+      {
+        onStart: (socket) => this.#connectedNow(socket),
+        onResponse: (status, headers, controller: Http1Controller) => {
+          relay = new BodyRelay(
+            () => controller.pause(),
+            () => controller.resume(),
+          );
+          const r = relay;
+          this.#respond({
+            status,
+            headers,
+            headersOnly: false,
+            read: (onData, onEnd) => r.read(onData, onEnd),
+            resume: r.resume,
+          });
+        },
+        onData: (chunk) => relay?.data(chunk),
+        onEnd: (trailers) => relay?.end(trailers),
+        onError: (e) => this.#fail(e as NodeJS.ErrnoException),
+      },
+    );
+    this.#cancel = () => {
+      ticket.cancel();
+      body?.destroy();
+    };
   }
 
   #startH2(session: () => http2.ClientHttp2Session, request: AttemptRequest): void {
@@ -173,9 +213,8 @@ export class UpstreamAttempt {
     }
     this.#sink = upstream;
     this.#cancel = () => upstream.close(NGHTTP2_CANCEL);
-    let trailerHeaders: Record<string, string> | undefined;
+    const trailerHeaders: Trailers = {};
     upstream.on('trailers', (t: H2Headers) => {
-      trailerHeaders = {};
       for (const [k, v] of Object.entries(t))
         if (!k.startsWith(':') && v !== undefined)
           trailerHeaders[k] = Array.isArray(v) ? v.join(',') : String(v);
@@ -186,9 +225,14 @@ export class UpstreamAttempt {
       this.#respond({
         status: Number(h[HTTP2_HEADER_STATUS]),
         headers: rest,
-        body: upstream,
-        trailers: async () => trailerHeaders,
         headersOnly: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
+        read: (onData, onEnd) => {
+          upstream.on('data', (chunk: Buffer) => {
+            if (!onData(chunk)) upstream.pause();
+          });
+          upstream.once('end', () => onEnd(trailerHeaders));
+        },
+        resume: () => upstream.resume(),
       });
     });
     upstream.on('error', (e) => this.#fail(e, refused(upstream) ? 'refused-stream' : undefined));

@@ -6,13 +6,54 @@ import { bool, obj, str } from '../xds/decode/read.ts';
 
 export type Test = (value: string) => boolean;
 
+/** A whole-value regex match. */
+export interface FullMatch {
+  test(value: string): boolean;
+}
+
+const LITERAL = /[A-Za-z0-9/_\-=:@!,;~%&# '"<>]/;
+const QUANTIFIER = /[*+?{]/;
+
+/**
+ * The literal text every full match must start with, read from the pattern's head ('' when there
+ * is none or the pattern has an alternation). Checked in JS before calling into RE2: most requests
+ * fail a route's regex at its first characters, and a call into the WebAssembly engine costs more
+ * than the whole comparison.
+ */
+export function literalPrefix(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  let out = '';
+  let i = pattern.startsWith('^') ? 1 : 0;
+  while (i < pattern.length) {
+    let ch = pattern[i]!;
+    let width = 1;
+    if (ch === '\\') {
+      const next = pattern[i + 1];
+      // Only escaped punctuation is a literal; \d, \w, \b and friends are classes or assertions.
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) break;
+      ch = next;
+      width = 2;
+    } else if (!LITERAL.test(ch)) break;
+    // A quantified character may be absent or repeated: the prefix ends before it.
+    if (QUANTIFIER.test(pattern[i + width] ?? '')) break;
+    out += ch;
+    i += width;
+  }
+  return out;
+}
+
 /** Compiles an RE2 pattern that must match the entire input. */
-export function fullRegex(r: Reader, pattern: string, path: string, ignoreCase = false): RE2 {
+export function fullRegex(r: Reader, pattern: string, path: string, ignoreCase = false): FullMatch {
+  let re: RE2;
   try {
-    return new RE2(`^(?:${pattern})$`, ignoreCase ? 'iu' : 'u');
+    re = new RE2(`^(?:${pattern})$`, ignoreCase ? 'iu' : 'u');
   } catch (e) {
     return r.fail(path, `invalid RE2 regex "${pattern}": ${(e as Error).message}`);
   }
+  // Case folding (RE2's Unicode folds differ from toLowerCase) keeps every value for RE2 itself.
+  const prefix = ignoreCase ? '' : literalPrefix(pattern);
+  if (!prefix) return re;
+  return { test: (v) => v.startsWith(prefix) && re.test(v) };
 }
 
 /** Compiles an RE2 pattern used to find and replace every match (regex_rewrite). */
@@ -29,7 +70,7 @@ export function substitution(text: string): string {
   return text.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
 }
 
-function safeRegex(r: Reader, o: Obj | undefined, path: string, ignoreCase = false): RE2 {
+function safeRegex(r: Reader, o: Obj | undefined, path: string, ignoreCase = false): FullMatch {
   const pattern = o && str(o, 'regex');
   if (pattern === undefined) return r.fail(path, 'regex is required');
   return fullRegex(r, pattern, path, ignoreCase);

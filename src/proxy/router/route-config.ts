@@ -19,6 +19,7 @@ import { findHttpFilter } from '../http/filters/registry.ts';
 import { compileMutation, NO_MUTATION } from './headers.ts';
 import type { HeaderMutation } from './headers.ts';
 import { fullRegex, headerMatcher, queryMatcher, searchRegex, substitution } from './matchers.ts';
+import type { FullMatch } from './matchers.ts';
 import type { HeaderTest, QueryTest } from './matchers.ts';
 import { compileHashPolicies } from '../upstream/hash-policy.ts';
 import type { HashPolicy } from '../upstream/hash-policy.ts';
@@ -35,7 +36,7 @@ export type PathMatch =
   | { readonly kind: 'prefix'; readonly value: string; readonly caseSensitive: boolean }
   | { readonly kind: 'path'; readonly value: string; readonly caseSensitive: boolean }
   | { readonly kind: 'separated'; readonly value: string; readonly caseSensitive: boolean }
-  | { readonly kind: 'regex'; readonly re: RE2 }
+  | { readonly kind: 'regex'; readonly re: FullMatch }
   | { readonly kind: 'connect' };
 
 export interface WeightedCluster {

@@ -72,7 +72,7 @@ export class Scope {
       labels = [['envoy_response_code_class', codeClass[2]!], ...labels];
     }
     const promName = `envoy_${this.#promPrefix}${promLocal.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-    return this.#store.add(new Stat(name, kind, promName, labels));
+    return this.#store.add(new Stat(name, kind, promName, labels), this.prefix);
   }
   /** Forgets every stat of this scope (a removed cluster or listener). */
   remove(): void {
@@ -82,16 +82,27 @@ export class Scope {
 
 export class StatsStore {
   readonly #stats = new Map<string, Stat>();
+  /** The names each scope created, so removing a cluster's or listener's stats is not a full scan. */
+  readonly #byPrefix = new Map<string, Set<string>>();
 
   get(name: string): Stat | undefined {
     return this.#stats.get(name);
   }
-  add<S extends Stat>(stat: S): S {
+  /** Adds a stat; `prefix` names the scope that created it (merged snapshots have none). */
+  add<S extends Stat>(stat: S, prefix?: string): S {
     this.#stats.set(stat.name, stat);
+    if (prefix === undefined) return stat;
+    let names = this.#byPrefix.get(prefix);
+    if (!names) this.#byPrefix.set(prefix, (names = new Set()));
+    names.add(stat.name);
     return stat;
   }
   removePrefix(prefix: string): void {
-    for (const name of this.#stats.keys()) if (name.startsWith(prefix)) this.#stats.delete(name);
+    const names = this.#byPrefix.get(prefix);
+    if (names) {
+      for (const name of names) this.#stats.delete(name);
+      this.#byPrefix.delete(prefix);
+    }
   }
   value(name: string): number | undefined {
     return this.#stats.get(name)?.value;

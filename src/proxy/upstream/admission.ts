@@ -13,12 +13,7 @@ export interface Admission {
 }
 
 function freeConnections(pool: ConnectionPool): number {
-  if (pool.kind === 'h2') return 1;
-  // Per request: walk the agent's free lists without building an array of them.
-  let n = 0;
-  const free = pool.agent.freeSockets;
-  for (const key in free) n += free[key]?.length ?? 0;
-  return n;
+  return pool.kind === 'h2' ? 1 : pool.free;
 }
 
 /**

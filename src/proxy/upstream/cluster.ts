@@ -202,7 +202,7 @@ export class Cluster {
   pool(host: Host): ConnectionPool {
     return (host.pool ??= this.config.http2
       ? new Http2Pool(host, this.#poolOptions)
-      : new Http1Pool(host, this.#poolOptions));
+      : new Http1Pool(host, this.#poolOptions, this.config.maxRequestsPerConnection));
   }
 
   /** Closes every pool; `keepStats` when a cluster of the same name takes over. */

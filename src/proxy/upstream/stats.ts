@@ -66,9 +66,15 @@ export type ClusterStats = Record<Names, Stat> & {
 export function clusterStats(scope: Scope): ClusterStats {
   const base = defineStats(scope, CLUSTER_STATS);
   const codes = new Map<number, Stat>();
+  const gauges = new Map<string, Stat>();
   const classes: Stat[] = [];
   return Object.assign(base, {
-    gauge: (local: string) => scope.gauge(local),
+    // Called per request for the remaining_* gauges: looked up by name once.
+    gauge: (local: string) => {
+      let g = gauges.get(local);
+      if (!g) gauges.set(local, (g = scope.gauge(local)));
+      return g;
+    },
     code(status: number) {
       let c = codes.get(status);
       if (!c) {
