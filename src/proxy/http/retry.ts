@@ -87,6 +87,18 @@ export type ResetReason =
 
 const ANY = new Set<RetryCondition>();
 
+/** The policy of a route without one: nothing is retried (unless request headers ask for it). */
+const NO_RETRIES: RetryPolicy = {
+  retryOn: ANY,
+  numRetries: 1,
+  perTryTimeoutMs: 0,
+  retriableStatusCodes: new Set(),
+  baseIntervalMs: DEFAULT_BASE_INTERVAL_MS,
+  maxIntervalMs: DEFAULT_BASE_INTERVAL_MS * 10,
+  previousHosts: false,
+  hostSelectionMaxAttempts: 1,
+};
+
 /** The retry decisions of one downstream request. */
 export class RetryState {
   readonly policy: RetryPolicy;
@@ -96,27 +108,24 @@ export class RetryState {
   #retries = 0;
 
   constructor(policy: RetryPolicy | undefined, headers: IncomingHttpHeaders) {
-    const empty: RetryPolicy = {
-      retryOn: ANY,
-      numRetries: 1,
-      perTryTimeoutMs: 0,
-      retriableStatusCodes: new Set(),
-      baseIntervalMs: DEFAULT_BASE_INTERVAL_MS,
-      maxIntervalMs: DEFAULT_BASE_INTERVAL_MS * 10,
-      previousHosts: false,
-      hostSelectionMaxAttempts: 1,
-    };
-    this.policy = policy ?? empty;
+    this.policy = policy ?? NO_RETRIES;
     // Header conditions add to the route's (the connection manager removed them from untrusted callers).
-    const on = new Set(this.policy.retryOn);
-    const codes = new Set(this.policy.retriableStatusCodes);
+    let on = this.policy.retryOn;
+    let codes = this.policy.retriableStatusCodes;
     for (const name of ['x-envoy-retry-on', 'x-envoy-retry-grpc-on']) {
       const v = headers[name];
-      if (typeof v === 'string') for (const c of parseRetryOn(v)) on.add(c);
+      if (typeof v === 'string') {
+        const more = new Set(on);
+        for (const c of parseRetryOn(v)) more.add(c);
+        on = more;
+      }
     }
     const extra = headers['x-envoy-retriable-status-codes'];
-    if (typeof extra === 'string')
-      for (const c of extra.split(',')) if (/^\s*\d{3}\s*$/.test(c)) codes.add(Number(c));
+    if (typeof extra === 'string') {
+      const more = new Set(codes);
+      for (const c of extra.split(',')) if (/^\s*\d{3}\s*$/.test(c)) more.add(Number(c));
+      codes = more;
+    }
     this.#on = on;
     this.#codes = codes;
     const max = headers['x-envoy-max-retries'];
