@@ -193,6 +193,8 @@ export class Http1Pool {
     };
     const client = new Client(`http://${this.#host.address}`, {
       pipelining: 1,
+      // This pool speaks HTTP/1.1 whatever ALPN agreed; HTTP/2 clusters use Http2Pool.
+      allowH2: false,
       // Timeouts belong to the router (route and per-try timeouts), not to the codec.
       headersTimeout: 0,
       bodyTimeout: 0,
