@@ -1,8 +1,11 @@
 // Control-plane benchmark: a synthetic mesh (services × 2 endpoints, VirtualServices and
 // DestinationRules), N simulated sidecars in a child process, and the time from a change to every
-// proxy having ACKed it, with the control plane's CPU and memory.
-//   node bench/control-plane.ts [--services 1000] [--rules 100] [--proxies 100]
+// proxy having ACKed it, with the control plane's CPU and memory. Each protocol (state of the
+// world, incremental) runs in its own process so that their memory figures stay apart.
+//   node bench/control-plane.ts [--services 1000] [--rules 100] [--proxies 100] [--protocol both]
+import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ServiceRegistry } from '../src/registry/index.ts';
@@ -17,9 +20,13 @@ const { values } = parseArgs({
     rules: { type: 'string', default: '100' },
     proxies: { type: 'string', default: '100' },
     debounce: { type: 'string', default: '100' },
+    protocol: { type: 'string', default: 'both' },
     out: { type: 'string' },
   },
 });
+const PROTOCOLS = ['sotw', 'delta'];
+if (values.protocol !== 'both' && !PROTOCOLS.includes(values.protocol))
+  throw new Error(`--protocol must be sotw, delta or both, not "${values.protocol}"`);
 const services = Number(values.services);
 const rules = Number(values.rules);
 const proxies = Number(values.proxies);
@@ -35,14 +42,30 @@ function allAcked(cp: ControlPlane): boolean {
   });
 }
 
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+type Row = Record<string, number | string>;
+
+interface Summary {
+  readonly protocol: string;
+  readonly setupMs: number;
+  readonly peakRssMB: number;
+  readonly rows: Row[];
+}
+
+/** The simulated proxies' CPU time so far, in ms (they answer over the IPC channel). */
+async function clientsCpu(child: ChildProcess): Promise<number> {
+  const answer = once(child, 'message');
+  child.send('cpu');
+  const [ms] = (await answer) as [number];
+  return ms;
+}
 
 async function measure(
   cp: ControlPlane,
+  child: ChildProcess,
   what: string,
   change: () => unknown,
-): Promise<Record<string, number | string>> {
+): Promise<Row> {
+  const clients = await clientsCpu(child);
   const cpu = process.cpuUsage();
   const started = performance.now();
   await change();
@@ -57,60 +80,90 @@ async function measure(
     change: what,
     'ms to all ACKed': Math.round(performance.now() - started),
     'cpu ms': Math.round((used.user + used.system) / 1000),
+    'clients cpu ms': Math.round((await clientsCpu(child)) - clients),
     'rss MB': Math.round(process.memoryUsage().rss / 1048576),
   };
 }
 
-const t0 = performance.now();
-const config = new MemoryStore();
-await config.apply(meshManifests(services, rules));
-const registry = new ServiceRegistry();
-const cp = await startControlPlane({
-  xdsPort: 0,
-  monitoringPort: 0,
-  config,
-  registry,
-  debounceMs: Number(values.debounce),
-});
-addPods(registry, services);
-await cp.server.settle();
-const setupMs = Math.round(performance.now() - t0);
-
-const child = fork(
-  new URL('./control-plane-clients.ts', import.meta.url).pathname,
-  ['--port', String(cp.xdsPort), '--proxies', String(proxies)],
-  {
-    stdio: 'inherit',
-  },
-);
-const rows: Record<string, number | string>[] = [];
-rows.push(await measure(cp, `${proxies} proxies connect (full config)`, () => undefined));
-let generation = 0;
-rows.push(
-  await measure(cp, `${rules} VirtualServices + DestinationRules changed`, () => {
-    generation++;
-    return config.apply(
-      meshManifests(services, rules, generation).filter((m) => m.resource.kind !== 'Service'),
-    );
-  }),
-);
-rows.push(
-  await measure(cp, 'one endpoint removed (EDS)', () => {
-    const { name, namespace } = serviceName(3);
-    registry.removePod(namespace, `${name}-1`);
-  }),
-);
-rows.push(
-  await measure(cp, 'one service added', () =>
-    config.apply(
-      meshManifests(services + 1, 0).filter((m) => m.resource.metadata.name === serviceName(services).name),
+/** One protocol, in this process. */
+async function run(protocol: string): Promise<Summary> {
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const t0 = performance.now();
+  const config = new MemoryStore();
+  await config.apply(meshManifests(services, rules));
+  const registry = new ServiceRegistry();
+  const cp = await startControlPlane({
+    xdsPort: 0,
+    monitoringPort: 0,
+    config,
+    registry,
+    debounceMs: Number(values.debounce),
+  });
+  addPods(registry, services);
+  await cp.server.settle();
+  const setupMs = Math.round(performance.now() - t0);
+  // The changes are parsed beforehand: the clock runs from the apply.
+  const changedRules = meshManifests(services, rules, 1).filter((m) => m.resource.kind !== 'Service');
+  const addedService = meshManifests(services + 1, 0).filter(
+    (m) => m.resource.metadata.name === serviceName(services).name,
+  );
+  const child = fork(
+    new URL('./control-plane-clients.ts', import.meta.url).pathname,
+    [
+      '--port',
+      String(cp.xdsPort),
+      '--proxies',
+      String(proxies),
+      ...(protocol === 'delta' ? ['--delta'] : []),
+    ],
+    { stdio: 'inherit' },
+  );
+  const rows: Row[] = [];
+  rows.push(await measure(cp, child, `${proxies} proxies connect (full config)`, () => undefined));
+  rows.push(
+    await measure(cp, child, `${rules} VirtualServices + DestinationRules changed`, () =>
+      config.apply(changedRules),
     ),
-  ),
-);
-clearInterval(sampler);
-child.kill();
-await cp.close();
+  );
+  rows.push(
+    await measure(cp, child, 'one endpoint removed (EDS)', () => {
+      const { name, namespace } = serviceName(3);
+      registry.removePod(namespace, `${name}-1`);
+    }),
+  );
+  rows.push(await measure(cp, child, 'one service added', () => config.apply(addedService)));
+  clearInterval(sampler);
+  // The clients exit when the channel closes (so a profiler attached to them gets to write).
+  const exited = once(child, 'exit');
+  child.disconnect();
+  await exited;
+  await cp.close();
+  return { protocol, setupMs, peakRssMB: Math.round(peakRss / 1048576), rows };
+}
 
+/** Each protocol in a fresh process of this script. */
+async function runEach(): Promise<Summary[]> {
+  const out: Summary[] = [];
+  for (const protocol of PROTOCOLS) {
+    const args = process.argv
+      .slice(2)
+      .filter((a, i, all) => a !== '--protocol' && all[i - 1] !== '--protocol');
+    const child = fork(new URL(import.meta.url).pathname, [...args, '--protocol', protocol], {
+      stdio: 'inherit',
+    });
+    const [summary] = (await once(child, 'message')) as [Summary];
+    await once(child, 'exit');
+    out.push(summary);
+  }
+  return out;
+}
+
+if (values.protocol !== 'both' && process.send) {
+  process.send(await run(values.protocol));
+  process.exit(0);
+}
+const summaries = values.protocol === 'both' ? await runEach() : [await run(values.protocol)];
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
@@ -118,13 +171,11 @@ const summary = {
   endpoints: services * 2,
   rules,
   proxies,
-  setupMs,
-  peakRssMB: Math.round(peakRss / 1048576),
-  results: rows,
+  results: summaries,
 };
 console.log(
   `control plane: ${services} services × 2 endpoints (${podAddress(services - 1, 1)} last), ${rules} VS + ${rules} DR, ${proxies} proxies`,
 );
-console.table(rows);
-console.log(`setup ${setupMs} ms, peak RSS ${summary.peakRssMB} MB`);
+console.table(summaries.flatMap((s) => s.rows.map((r) => ({ protocol: s.protocol, ...r }))));
+for (const s of summaries) console.log(`${s.protocol}: setup ${s.setupMs} ms, peak RSS ${s.peakRssMB} MB`);
 if (values.out) writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);

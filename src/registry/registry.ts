@@ -39,6 +39,8 @@ const key = (ns: string, name: string) => `${ns}/${name}`;
 export class ServiceRegistry implements RegistryView, PodSink {
   readonly domain: string;
   #records = new Map<string, ServiceRecord>();
+  /** Records with a selector by namespace: the ones a workload there can belong to. */
+  #selecting = new Map<string, ServiceRecord[]>();
   #configWorkloads = new Map<string, Workload>();
   #pods = new Map<string, Workload>();
   #endpoints = new Map<string, readonly Endpoint[]>();
@@ -93,6 +95,13 @@ export class ServiceRegistry implements RegistryView, PodSink {
     const servicesChanged = !sameServices(this.#records, records);
     const changedWorkloads = diffKeys(this.#configWorkloads, workloads);
     this.#records = records;
+    this.#selecting = new Map();
+    for (const r of records.values())
+      if (r.selector) {
+        const list = this.#selecting.get(r.service.namespace);
+        if (list) list.push(r);
+        else this.#selecting.set(r.service.namespace, [r]);
+      }
     this.#configWorkloads = workloads;
     this.#reindex();
     const endpointHosts = this.#recomputeEndpoints([...records.keys()]);
@@ -135,14 +144,8 @@ export class ServiceRegistry implements RegistryView, PodSink {
   }
 
   servicesOf(workload: Workload): readonly MeshService[] {
-    return [...this.#records.values()]
-      .filter(
-        (r) =>
-          r.service.origin === 'kubernetes' &&
-          r.selector &&
-          r.service.namespace === workload.namespace &&
-          selectorMatches(r.selector, workload.labels),
-      )
+    return (this.#selecting.get(workload.namespace) ?? [])
+      .filter((r) => r.service.origin === 'kubernetes' && selectorMatches(r.selector, workload.labels))
       .map((r) => r.service);
   }
 
@@ -157,14 +160,13 @@ export class ServiceRegistry implements RegistryView, PodSink {
       ns.set(`pod:${k}`, pod);
       this.#byAddress.set(pod.address, pod);
     }
-    const affected = [...this.#records.values()]
-      .filter((r) => {
-        if (!r.selector) return false;
-        const hit = (w: Workload | undefined) =>
-          w !== undefined && w.namespace === r.service.namespace && selectorMatches(r.selector, w.labels);
-        return hit(old) || hit(pod);
-      })
-      .map((r) => r.service.hostname);
+    const hit = (r: ServiceRecord, w: Workload | undefined) =>
+      w !== undefined && w.namespace === r.service.namespace && selectorMatches(r.selector, w.labels);
+    const candidates = new Set([
+      ...(old ? (this.#selecting.get(old.namespace) ?? []) : []),
+      ...(pod ? (this.#selecting.get(pod.namespace) ?? []) : []),
+    ]);
+    const affected = [...candidates].filter((r) => hit(r, old) || hit(r, pod)).map((r) => r.service.hostname);
     const endpointHosts = this.#recomputeEndpoints(affected);
     this.#emit({ servicesChanged: false, endpointHosts, workloads: new Set([k]) });
   }

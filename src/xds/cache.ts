@@ -2,7 +2,8 @@
 // depend only on its content, so the cache is keyed by the type URL and a digest of the generated
 // resource: proxies that see the mesh alike get the same bytes, and a push re-encodes only the
 // resources a change actually altered (an endpoint change: that cluster's assignment; a
-// VirtualService change: the route configurations that carry its host).
+// VirtualService change: the route configurations that carry its host). The digest doubles as the
+// resource's version in delta xDS.
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { packAny } from '../envoy/index.ts';
@@ -21,20 +22,42 @@ export interface CacheStats {
   readonly bytes: number;
 }
 
+/** One encoded resource: its SotW `resources` entry, and what delta xDS needs besides. */
+interface Encoded {
+  /** A `resources` entry (field 2, a google.protobuf.Any) of a DiscoveryResponse. */
+  readonly sotw: Buffer;
+  /** The content digest: the resource's version in delta xDS. */
+  readonly version: string;
+  readonly name: string;
+  /** The resource (the first object seen with this content). */
+  readonly resource: Json;
+  /** A `resources` entry (field 2, an envoy.service.discovery.v3.Resource) of a
+   * DeltaDiscoveryResponse; built on first use. */
+  delta?: Buffer;
+}
+
+/** A resource as delta xDS knows it; its bytes come from `deltaBytes`. */
+export interface DeltaEntry {
+  readonly name: string;
+  readonly version: string;
+  /** Absent for what a proxy said it holds (initial_resource_versions). */
+  readonly resource?: Json;
+}
+
 export class ResourceCache {
   /** Entries used since the last rotation, and those of the generation before (kept one more). */
-  #current = new Map<string, Buffer>();
-  #previous = new Map<string, Buffer>();
+  #current = new Map<string, Encoded>();
+  #previous = new Map<string, Encoded>();
   #currentBytes = 0;
   /** The same object asked for again (shared between proxies within a push): no digest needed. */
-  #byObject = new WeakMap<Json, Buffer>();
+  #byObject = new WeakMap<Json, Encoded>();
   #lists = new WeakMap<readonly Json[], Buffer>();
   #hits = 0;
   #misses = 0;
 
   get stats(): CacheStats {
     let bytes = this.#currentBytes;
-    for (const [k, v] of this.#previous) if (!this.#current.has(k)) bytes += v.length;
+    for (const [k, v] of this.#previous) if (!this.#current.has(k)) bytes += size(v);
     return {
       hits: this.#hits,
       misses: this.#misses,
@@ -43,24 +66,35 @@ export class ResourceCache {
     };
   }
 
-  /** The resource as a `resources` entry (field 2, a google.protobuf.Any) of a DiscoveryResponse. */
-  entry(typeUrl: string, resource: Json): Buffer {
+  #encoded(typeUrl: string, resource: Json): Encoded {
     const known = this.#byObject.get(resource);
     if (known) return known;
-    const key = `${typeUrl} ${createHash('sha256').update(JSON.stringify(resource)).digest('base64')}`;
+    const digest = createHash('sha256').update(JSON.stringify(resource)).digest('base64');
+    const key = `${typeUrl} ${digest}`;
     let entry = this.#current.get(key);
     if (!entry) {
       entry = this.#previous.get(key);
       if (entry) this.#hits++;
       else {
-        entry = encodeEntry(typeUrl, resource);
+        entry = {
+          sotw: encodeEntry(typeUrl, resource),
+          // 128 bits of the digest tell versions apart well enough.
+          version: digest.slice(0, 22),
+          name: String(resource.name ?? resource.clusterName ?? ''),
+          resource,
+        };
         this.#misses++;
       }
       this.#current.set(key, entry);
-      this.#currentBytes += entry.length;
+      this.#currentBytes += size(entry);
     } else this.#hits++;
     this.#byObject.set(resource, entry);
     return entry;
+  }
+
+  /** The resource as a `resources` entry (field 2, a google.protobuf.Any) of a DiscoveryResponse. */
+  entry(typeUrl: string, resource: Json): Buffer {
+    return this.#encoded(typeUrl, resource).sotw;
   }
 
   /** The entries of a list, concatenated; lists shared between proxies are concatenated once, and
@@ -75,6 +109,21 @@ export class ResourceCache {
     return body;
   }
 
+  /** The resource's name and version (content digest) for delta xDS. */
+  deltaEntry(typeUrl: string, resource: Json): DeltaEntry {
+    return this.#encoded(typeUrl, resource);
+  }
+
+  /** The entry of `deltaEntry` as a `resources` entry of a DeltaDiscoveryResponse. */
+  deltaBytes(entry: DeltaEntry): Buffer {
+    const e = entry as Encoded;
+    if (!e.delta) {
+      e.delta = encodeDeltaEntry(e);
+      this.#currentBytes += e.delta.length;
+    }
+    return e.delta;
+  }
+
   /** A new push context: what the pushes since the previous rotation did not use can go. Called on
    * every push; entries are only dropped on full pushes (config changed) or once the current
    * generation holds too much, so endpoint-only pushes do not evict unchanged clusters and routes. */
@@ -86,12 +135,33 @@ export class ResourceCache {
   }
 }
 
+function size(e: Encoded): number {
+  return e.sotw.length + (e.delta?.length ?? 0);
+}
+
 function encodeEntry(typeUrl: string, resource: Json): Buffer {
   const any = packAny(typeUrl, resource);
   const w = protobuf.Writer.create();
   w.uint32((2 << 3) | 2).fork();
   w.uint32((1 << 3) | 2).string(any.typeUrl);
   w.uint32((2 << 3) | 2).bytes(any.value);
+  w.ldelim();
+  return Buffer.from(w.finish());
+}
+
+/** The Any inside a SotW entry: past the field tag and the length varint. */
+function anyOf(sotw: Buffer): Buffer {
+  let i = 1;
+  while (sotw[i]! & 0x80) i++;
+  return sotw.subarray(i + 1);
+}
+
+function encodeDeltaEntry(e: Encoded): Buffer {
+  const w = protobuf.Writer.create();
+  w.uint32((2 << 3) | 2).fork();
+  w.uint32((3 << 3) | 2).string(e.name);
+  w.uint32((1 << 3) | 2).string(e.version);
+  w.uint32((2 << 3) | 2).bytes(anyOf(e.sotw));
   w.ldelim();
   return Buffer.from(w.finish());
 }

@@ -1,5 +1,6 @@
 // One ADS stream: the proxy behind it, what it subscribed to per type, what was sent and acked,
-// and its own push queue, so that a slow proxy only delays itself.
+// and its own push queue, so that a slow proxy only delays itself. `Connection` holds what the
+// state-of-the-world and the incremental (delta.ts) protocols share; `SotwConnection` is the former.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -12,6 +13,7 @@ import type { XdsMetrics } from './metrics.ts';
 import type { Proxy } from './proxy.ts';
 import type { Throttle } from './throttle.ts';
 import type { ResourceCache } from './cache.ts';
+import type { ResponseHeader } from './wire.ts';
 import { encodeResponse } from './wire.ts';
 import type { PushContext } from './push-context.ts';
 
@@ -26,6 +28,9 @@ export interface DiscoveryRequestMessage {
 
 /** Responses are written already encoded (see wire.ts). */
 export type AdsStream = ServerDuplexStream<DiscoveryRequestMessage, Buffer>;
+
+/** What a connection needs of its stream: writing encoded responses. */
+export type ResponseStream = ServerDuplexStream<unknown, Buffer>;
 
 export interface Nack {
   readonly version: string;
@@ -44,7 +49,7 @@ export interface TypeState extends Watched {
   ackedVersion?: string;
   ackedNonce?: string;
   nack?: Nack;
-  /** The resources of the last response, for config_dump. */
+  /** The resources the proxy was last sent (state of the world), for config_dump. */
   lastSent: Json[];
   /** The encoded resources of the last response, to skip pushing what the proxy already has. */
   lastBodies?: readonly Buffer[];
@@ -64,6 +69,18 @@ let connectionCounter = 0;
 const NONCE_PREFIX = randomBytes(4).toString('hex');
 let nonceCounter = 0;
 
+export function nextNonce(): string {
+  return `${NONCE_PREFIX}-${(++nonceCounter).toString(36)}`;
+}
+
+/** What a connection shares with the server. */
+export interface ConnectionContext {
+  readonly metrics: XdsMetrics;
+  readonly identifier: string;
+  readonly throttle: Throttle;
+  readonly cache: ResourceCache;
+}
+
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -73,6 +90,47 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 function sameBodies(a: readonly Buffer[] | undefined, b: readonly Buffer[]): boolean {
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i] || x.equals(b[i]!));
+}
+
+/** Name lists as proxies send them → sorted and keyed; proxies alike send the same lists, so each
+ * is sorted once (a few recent ones are kept). */
+const SORTED = new Map<string, { names: readonly string[]; key: string }>();
+const MAX_SORTED = 64;
+
+function sortedNames(requested: readonly string[]): { names: readonly string[]; key: string } {
+  const asSent = requested.join('\n');
+  let sorted = SORTED.get(asSent);
+  if (!sorted) {
+    const names = requested.filter((n) => n !== '*').sort();
+    sorted = { names, key: names.join(',') };
+    if (SORTED.size >= MAX_SORTED) SORTED.clear();
+    SORTED.set(asSent, sorted);
+  }
+  return sorted;
+}
+
+type Header = Omit<ResponseHeader, 'nonce'>;
+
+function encodeOwn(header: Header, bodies: readonly Buffer[]): { nonce: string; bytes: Buffer } {
+  const nonce = nextNonce();
+  return { nonce, bytes: encodeResponse({ ...header, nonce }, bodies) };
+}
+
+/** Responses of one shared body (a route configuration, the endpoint list of proxies alike) by
+ * body: encoded once per push for every proxy that gets them. */
+const SHARED = new WeakMap<Buffer, { version: string; nonce: string; bytes: Buffer }>();
+
+function sharedResponse(
+  header: Header,
+  body: Buffer,
+  lastNonce: string | undefined,
+): { nonce: string; bytes: Buffer } {
+  const known = SHARED.get(body);
+  // A nonce only has to differ between the responses of one stream.
+  if (known && known.version === header.versionInfo && known.nonce !== lastNonce) return known;
+  const own = encodeOwn(header, [body]);
+  SHARED.set(body, { version: header.versionInfo, ...own });
+  return own;
 }
 
 /** `older` with the resources of `newer` replacing those of the same name. */
@@ -85,93 +143,41 @@ function mergeByName(older: Json[], newer: Json[]): Json[] {
   ];
 }
 
-export class Connection {
+export abstract class Connection {
   readonly conId: string;
   readonly proxy: Proxy;
   readonly connectedAt = new Date();
   readonly types = new Map<string, TypeState>();
-  readonly #stream: AdsStream;
-  readonly #metrics: XdsMetrics;
-  readonly #identifier: string;
+  abstract readonly protocol: 'SOTW' | 'DELTA';
+  protected readonly ctx: ConnectionContext;
+  readonly #stream: ResponseStream;
   #queued: PushRequest | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
-
-  readonly #throttle: Throttle;
-  readonly #cache: ResourceCache;
   /** The connection's permit while any of its responses awaits an ACK (one per connection, so a
    * proxy that ACKs CDS only after EDS, as Envoy does when warming, never waits on itself). */
   #permit: (() => void) | undefined;
   readonly #awaiting = new Set<string>();
 
-  constructor(
-    proxy: Proxy,
-    stream: AdsStream,
-    metrics: XdsMetrics,
-    identifier: string,
-    throttle: Throttle,
-    cache: ResourceCache,
-  ) {
+  constructor(proxy: Proxy, stream: ResponseStream, ctx: ConnectionContext) {
     this.proxy = proxy;
-    this.#cache = cache;
-    this.#throttle = throttle;
+    this.ctx = ctx;
     this.#stream = stream;
-    this.#metrics = metrics;
-    this.#identifier = identifier;
     this.conId = `${proxy.id || proxy.podName}-${++connectionCounter}`;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {
     this.#closed = true;
-    this.#settled(undefined);
+    this.settled(undefined);
   }
 
   /** Resolves when every send queued so far has been written. */
   idle(): Promise<void> {
     return this.#chain;
-  }
-
-  /** Handles one DiscoveryRequest: a first subscription, an ACK (maybe with new names), or a NACK. */
-  onRequest(req: DiscoveryRequestMessage, currentPush: () => PushContext): void {
-    const typeUrl = req.typeUrl ?? '';
-    if (!GENERATORS.has(typeUrl)) return;
-    const names = req.resourceNames ?? [];
-    const state = this.types.get(typeUrl);
-    const nonce = req.responseNonce ?? '';
-    if (!state || nonce === '') {
-      // First request for the type on this stream (also after a reconnect): answer in full.
-      this.types.set(typeUrl, { ...this.#watch(typeUrl, names), lastSent: state?.lastSent ?? [] });
-      this.#enqueueSend(typeUrl, currentPush);
-      return;
-    }
-    if (nonce !== state.sentNonce) return; // an answer to a response superseded since: ignore
-    this.#settled(typeUrl);
-    if (req.errorDetail && (req.errorDetail.message || req.errorDetail.code)) {
-      state.nack = {
-        version: state.sentVersion ?? '',
-        nonce,
-        message: req.errorDetail.message ?? `code ${req.errorDetail.code}`,
-        at: new Date(),
-      };
-      this.#metrics.rejected(GENERATORS.get(typeUrl)!.short);
-      return;
-    }
-    state.ackedVersion = req.versionInfo ?? '';
-    state.ackedNonce = nonce;
-    state.nack = undefined;
-    if (state.sentAt) this.#metrics.converged((Date.now() - state.sentAt.getTime()) / 1000);
-    // ACKs repeat the subscription; most carry the same names in the same order.
-    if (sameNames(state.requested, names)) return;
-    const watch = this.#watch(typeUrl, names);
-    const changed = watch.wildcard !== state.wildcard || watch.key !== state.key;
-    Object.assign(state, watch);
-    if (changed) this.#enqueueSend(typeUrl, currentPush);
-  }
-
-  #watch(typeUrl: string, requested: readonly string[]): Watched & { requested: readonly string[] } {
-    const wildcard = WILDCARD_TYPES.has(typeUrl) && (requested.length === 0 || requested.includes('*'));
-    const names = requested.filter((n) => n !== '*').sort();
-    return { names, wildcard, key: names.join(','), requested };
   }
 
   /** Queues a push; requests arriving while one runs are merged into the next. */
@@ -189,14 +195,39 @@ export class Connection {
         const state = this.types.get(typeUrl);
         const gen = GENERATORS.get(typeUrl);
         if (!state || !gen || !gen.needsPush(this.proxy, push, queued, state)) continue;
-        await this.#send(typeUrl, push, queued);
+        await this.send(typeUrl, push, queued);
       }
     });
   }
 
+  /** The resources of `typeUrl` the proxy was last sent, for config_dump. */
+  resources(typeUrl: string): readonly Json[] {
+    return this.types.get(typeUrl)?.lastSent ?? [];
+  }
+
+  /** Builds and writes the response of `typeUrl` for a push (`req`) or for the proxy's request. */
+  protected abstract send(typeUrl: string, push: PushContext, req?: PushRequest): Promise<void>;
+
+  /** Runs `task` after every send queued so far. */
+  protected enqueue(task: () => Promise<void>): void {
+    this.#chain = this.#chain.then(task);
+  }
+
+  /** Waits for the connection's push permit and marks `typeUrl` as awaiting an answer; false once
+   * the connection closed meanwhile. */
+  protected async acquire(typeUrl: string): Promise<boolean> {
+    this.#permit ??= await this.ctx.throttle.acquire();
+    if (this.#closed) {
+      this.settled(undefined);
+      return false;
+    }
+    this.#awaiting.add(typeUrl);
+    return true;
+  }
+
   /** The response of `typeUrl` was answered (all of them when undefined); with nothing left
    * awaiting an answer, the permit goes back. */
-  #settled(typeUrl: string | undefined): void {
+  protected settled(typeUrl: string | undefined): void {
     if (typeUrl === undefined) this.#awaiting.clear();
     else this.#awaiting.delete(typeUrl);
     if (this.#awaiting.size === 0 && this.#permit) {
@@ -205,17 +236,77 @@ export class Connection {
     }
   }
 
-  #enqueueSend(typeUrl: string, currentPush: () => PushContext): void {
-    this.#chain = this.#chain.then(() => this.#send(typeUrl, currentPush()));
+  /** Records an answer to the latest response of `typeUrl`: an ACK, or a NACK when `error` is set. */
+  protected answered(
+    typeUrl: string,
+    state: TypeState,
+    nonce: string,
+    version: string,
+    error?: string,
+  ): void {
+    this.settled(typeUrl);
+    if (error !== undefined) {
+      state.nack = { version: state.sentVersion ?? '', nonce, message: error, at: new Date() };
+      this.ctx.metrics.rejected(GENERATORS.get(typeUrl)!.short);
+      return;
+    }
+    state.ackedVersion = version;
+    state.ackedNonce = nonce;
+    state.nack = undefined;
+    if (state.sentAt) this.ctx.metrics.converged((Date.now() - state.sentAt.getTime()) / 1000);
   }
 
-  async #send(typeUrl: string, push: PushContext, req?: PushRequest): Promise<void> {
+  /** Writes an encoded response, waiting while the stream's buffer is full. */
+  protected async write(response: Buffer): Promise<void> {
+    if (!this.#stream.write(response) && !this.#closed) await once(this.#stream, 'drain');
+  }
+}
+
+/** The error a request reports, if it is a NACK. */
+export function nackMessage(e: { code?: number; message?: string } | null | undefined): string | undefined {
+  if (!e || !(e.message || e.code)) return undefined;
+  return e.message || `code ${e.code}`;
+}
+
+/** A state-of-the-world stream: every response carries all resources of its type the proxy sees. */
+export class SotwConnection extends Connection {
+  readonly protocol = 'SOTW';
+
+  /** Handles one DiscoveryRequest: a first subscription, an ACK (maybe with new names), or a NACK. */
+  onRequest(req: DiscoveryRequestMessage, currentPush: () => PushContext): void {
+    const typeUrl = req.typeUrl ?? '';
+    if (!GENERATORS.has(typeUrl)) return;
+    const names = req.resourceNames ?? [];
+    const state = this.types.get(typeUrl);
+    const nonce = req.responseNonce ?? '';
+    if (!state || nonce === '') {
+      // First request for the type on this stream (also after a reconnect): answer in full.
+      this.types.set(typeUrl, { ...this.#watch(typeUrl, names), lastSent: state?.lastSent ?? [] });
+      this.enqueue(() => this.send(typeUrl, currentPush()));
+      return;
+    }
+    if (nonce !== state.sentNonce) return; // an answer to a response superseded since: ignore
+    const error = nackMessage(req.errorDetail);
+    this.answered(typeUrl, state, nonce, req.versionInfo ?? '', error);
+    if (error !== undefined) return;
+    // ACKs repeat the subscription; most carry the same names in the same order.
+    if (sameNames(state.requested, names)) return;
+    const watch = this.#watch(typeUrl, names);
+    const changed = watch.wildcard !== state.wildcard || watch.key !== state.key;
+    Object.assign(state, watch);
+    if (changed) this.enqueue(() => this.send(typeUrl, currentPush()));
+  }
+
+  #watch(typeUrl: string, requested: readonly string[]): Watched & { requested: readonly string[] } {
+    const wildcard = WILDCARD_TYPES.has(typeUrl) && (requested.length === 0 || requested.includes('*'));
+    return { ...sortedNames(requested), wildcard, requested };
+  }
+
+  protected async send(typeUrl: string, push: PushContext, req?: PushRequest): Promise<void> {
     const state = this.types.get(typeUrl);
     const gen = GENERATORS.get(typeUrl);
-    if (!state || !gen || this.#closed) return;
-    this.#permit ??= await this.#throttle.acquire();
-    if (this.#closed) return this.#settled(undefined);
-    this.#awaiting.add(typeUrl);
+    if (!state || !gen || this.closed) return;
+    if (!(await this.acquire(typeUrl))) return;
     const started = performance.now();
     let parts: Json[][];
     let bodies: Buffer[];
@@ -223,31 +314,29 @@ export class Connection {
       parts = gen.generateParts?.(this.proxy, push, state, req) ?? [
         gen.generate(this.proxy, push, state, req),
       ];
-      bodies = parts.map((p) => this.#cache.entries(typeUrl, p));
+      bodies = parts.map((p) => this.ctx.cache.entries(typeUrl, p));
     } catch (e) {
       // A resource that does not encode is a translation bug: keep the proxy on its last config.
-      this.#metrics.generateError(gen.short, (e as Error).message);
-      this.#settled(typeUrl);
+      this.ctx.metrics.generateError(gen.short, (e as Error).message);
+      this.settled(typeUrl);
       return;
     }
     if (req && req.full && sameBodies(state.lastBodies, bodies)) {
       // A push that would repeat the proxy's current config byte for byte is left out.
-      this.#settled(typeUrl);
+      this.settled(typeUrl);
       return;
     }
     state.lastBodies = bodies;
-    const nonce = `${NONCE_PREFIX}-${(++nonceCounter).toString(36)}`;
-    const response = encodeResponse(
-      { versionInfo: push.version, typeUrl, nonce, controlPlane: this.#identifier },
-      bodies,
-    );
+    const header = { versionInfo: push.version, typeUrl, controlPlane: this.ctx.identifier };
+    const { nonce, bytes: response } =
+      bodies.length === 1 ? sharedResponse(header, bodies[0]!, state.sentNonce) : encodeOwn(header, bodies);
     state.sentVersion = push.version;
     state.sentNonce = nonce;
     state.sentAt = new Date();
     const resources = parts.length === 1 ? parts[0]! : parts.flat();
     state.lastSent =
       req && !req.full && typeUrl === ENDPOINT_TYPE ? mergeByName(state.lastSent, resources) : resources;
-    this.#metrics.pushed(gen.short, (performance.now() - started) / 1000, response.length);
-    if (!this.#stream.write(response) && !this.#closed) await once(this.#stream, 'drain');
+    this.ctx.metrics.pushed(gen.short, (performance.now() - started) / 1000, response.length);
+    await this.write(response);
   }
 }

@@ -110,6 +110,18 @@ function filterNames(resources: Json[], watched: Watched): Json[] {
   return resources.filter((r) => wanted.has(r.name as string));
 }
 
+/** Whether a change may concern the services of the proxy's own pod. A local-mode sidecar listens
+ * only for those, and a Service selects pods of its own namespace: a change naming only hosts of
+ * other namespaces (or none that is a Service) leaves its listeners alone. */
+function nearbyHost(proxy: Proxy, req: PushRequest): boolean {
+  if (req.hosts.size === 0) return true;
+  for (const h of req.hosts) {
+    const labels = h.split('.');
+    if (labels[2] === 'svc' && labels[1] === proxy.namespace) return true;
+  }
+  return false;
+}
+
 const cds: Generator = {
   typeUrl: CLUSTER_TYPE,
   short: 'cds',
@@ -134,22 +146,22 @@ const eds: Generator = {
     const locality = proxy.locality
       ? `${proxy.locality.region}/${proxy.locality.zone}/${proxy.locality.subZone}`
       : '';
-    // SotW EDS responses need not repeat unchanged assignments: an endpoint-only push sends the
+    // EDS responses need not repeat unchanged assignments: an endpoint-only push sends the
     // assignments of the hosts that changed.
-    const names =
-      req && !req.full
-        ? watched.names.filter((n) => req.endpointHosts.has(parseClusterName(n)?.host ?? ''))
-        : watched.names;
+    const partial = req !== undefined && !req.full;
     // An assignment depends on the proxy only through the DestinationRule it sees and its locality.
     const build = () =>
-      names.map((n) => {
+      (partial
+        ? watched.names.filter((n) => req.endpointHosts.has(parseClusterName(n)?.host ?? ''))
+        : watched.names
+      ).map((n) => {
         const dr = push.destinationRule(proxy.namespace, parseClusterName(n)?.host ?? '');
         const key = `eds|${locality}|${dr ? `${dr.metadata.namespace}/${dr.metadata.name}` : ''}|${n}`;
         return push.memo(key, () => buildLoadAssignment(proxy, push, n));
       });
     // Proxies alike ask for the same clusters: the whole list is shared too.
-    if (names !== watched.names) return build();
-    return push.memo(`eds-list|${locality}|${push.proxyKey(proxy)}|${watched.key}`, build);
+    const hosts = partial ? [...req.endpointHosts].sort().join(',') : '*';
+    return push.memo(`eds-list|${hosts}|${locality}|${push.proxyKey(proxy)}|${watched.key}`, build);
   },
   needsPush(proxy, push, req, watched) {
     if (req.full && configConcerns(proxy, push, req, EDS_KINDS)) return true;
@@ -175,8 +187,11 @@ const lds: Generator = {
   needsPush(proxy, push, req) {
     if (ownWorkloadChanged(proxy, req)) return true;
     if (!req.full) return false;
-    if (proxy.type === 'sidecar' && !proxy.grpc)
+    if (proxy.type === 'sidecar' && !proxy.grpc) {
+      if (proxy.interceptionMode === 'NONE' && !req.kinds.has('Sidecar') && !nearbyHost(proxy, req))
+        return false;
       return configConcerns(proxy, push, req, new Set(['Sidecar', 'Service']));
+    }
     return configConcerns(proxy, push, req, LDS_KINDS);
   },
 };
@@ -185,13 +200,16 @@ const rds: Generator = {
   typeUrl: ROUTE_TYPE,
   short: 'rds',
   generate(proxy, push, watched) {
-    const out: Json[] = [];
     const key = push.proxyKey(proxy, { labels: true });
-    for (const name of watched.names) {
-      const rc = push.memo(`rds|${key}|${name}`, () => routeConfig(proxy, push, name));
-      if (rc) out.push(rc);
-    }
-    return out;
+    // The list is shared by proxies alike, like its route configurations.
+    return push.memo(`rds-list|${key}|${watched.key}`, () => {
+      const out: Json[] = [];
+      for (const name of watched.names) {
+        const rc = push.memo(`rds|${key}|${name}`, () => routeConfig(proxy, push, name));
+        if (rc) out.push(rc);
+      }
+      return out;
+    });
   },
   needsPush: (proxy, push, req) => req.full && configConcerns(proxy, push, req, RDS_KINDS),
 };

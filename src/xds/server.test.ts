@@ -268,3 +268,63 @@ spec:
   scoped.close();
   open.close();
 });
+
+test(
+  'a Service in another namespace pushes clusters but not listeners to a local-mode sidecar',
+  { timeout: 10_000 },
+  async () => {
+    const c = client('productpage-v1-0', '127.1.0.2');
+    c.request(LISTENER_TYPE);
+    c.request(LISTENER_TYPE, [], await c.next(LISTENER_TYPE));
+    c.request(CLUSTER_TYPE);
+    c.request(CLUSTER_TYPE, [], await c.next(CLUSTER_TYPE));
+    await cp.server.settle();
+    const listeners = c.count(LISTENER_TYPE);
+    let n = c.received.length;
+    await applyYaml(
+      config,
+      `apiVersion: v1
+kind: Namespace
+metadata:
+  name: elsewhere
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: far
+  namespace: elsewhere
+spec:
+  selector:
+    app: productpage
+  ports:
+  - port: 9090
+    name: http
+`,
+    );
+    const clusters = await c.next(CLUSTER_TYPE, n);
+    assert.ok(c.names(clusters).includes('outbound|9090||far.elsewhere.svc.cluster.local'));
+    c.request(CLUSTER_TYPE, [], clusters);
+    await sleep(60);
+    await cp.server.settle();
+    assert.equal(c.count(LISTENER_TYPE), listeners, 'its own pod is in another namespace: no listener push');
+    // A Service of its own namespace selecting its pod adds an inbound listener.
+    n = c.received.length;
+    await applyYaml(
+      config,
+      `apiVersion: v1
+kind: Service
+metadata:
+  name: near
+spec:
+  selector:
+    app: productpage
+  ports:
+  - port: 9091
+    name: http
+`,
+    );
+    const pushed = await c.next(LISTENER_TYPE, n);
+    assert.ok(c.names(pushed).includes('127.1.0.2_9091'));
+    c.close();
+  },
+);

@@ -1,5 +1,6 @@
 // The discovery server: watches config and the registry, debounces changes into pushes, and
-// serves the Aggregated Discovery Service (state of the world) to every connected proxy.
+// serves the Aggregated Discovery Service (state of the world and incremental) to every connected
+// proxy.
 import * as grpc from '@grpc/grpc-js';
 import type { Resource } from '../api/index.ts';
 import { discoveryPackageDefinition } from '../envoy/index.ts';
@@ -7,12 +8,15 @@ import { CaravelError } from '../errors/index.ts';
 import type { RegistryChange, ServiceRegistry } from '../registry/index.ts';
 import { resolveHost } from '../registry/index.ts';
 import { ResourceCache } from './cache.ts';
-import type { AdsStream, DiscoveryRequestMessage } from './connection.ts';
-import { Connection } from './connection.ts';
+import type { AdsStream, Connection, ConnectionContext } from './connection.ts';
+import { SotwConnection } from './connection.ts';
+import type { DeltaAdsStream } from './delta.ts';
+import { DeltaConnection } from './delta.ts';
 import type { PushRequest } from './generators.ts';
 import { mergeRequests } from './generators.ts';
 import type { ConfigEvent, ConfigInput } from './input.ts';
 import { METRICS, XdsMetrics } from './metrics.ts';
+import type { Proxy } from './proxy.ts';
 import { proxyFromNode } from './proxy.ts';
 import { Throttle } from './throttle.ts';
 import type { MeshOptions } from './push-context.ts';
@@ -64,14 +68,19 @@ export class DiscoveryServer {
   #grpc: grpc.Server | undefined;
   #idleWaiters: (() => void)[] = [];
   #configEvents: ConfigEvent[] = [];
-  readonly #throttle: Throttle;
+  readonly #context: ConnectionContext;
 
   constructor(options: DiscoveryServerOptions) {
     this.#options = options;
     this.registry = options.registry;
     this.config = options.config;
     this.mesh = options.mesh;
-    this.#throttle = new Throttle(options.maxInFlight ?? 100, 5000);
+    this.#context = {
+      metrics: this.metrics,
+      identifier: options.identifier ?? 'caravel',
+      throttle: new Throttle(options.maxInFlight ?? 100, 5000),
+      cache: this.cache,
+    };
     this.registry.setConfig(this.config.list());
     this.#push = this.#newPushContext();
     this.#unsubscribe.push(
@@ -107,14 +116,16 @@ export class DiscoveryServer {
         ...service.StreamAggregatedResources!,
         responseSerialize: (b: Buffer) => b,
       },
+      DeltaAggregatedResources: {
+        ...service.DeltaAggregatedResources!,
+        responseSerialize: (b: Buffer) => b,
+      },
     };
     server.addService(definition, {
-      StreamAggregatedResources: (stream: AdsStream) => this.#serveStream(stream),
-      DeltaAggregatedResources: (stream: grpc.ServerDuplexStream<unknown, unknown>) =>
-        stream.emit('error', {
-          code: grpc.status.UNIMPLEMENTED,
-          details: 'incremental xDS is not served; use the state-of-the-world stream',
-        }),
+      StreamAggregatedResources: (stream: AdsStream) =>
+        this.#serveStream(stream, (proxy) => new SotwConnection(proxy, stream, this.#context)),
+      DeltaAggregatedResources: (stream: DeltaAdsStream) =>
+        this.#serveStream(stream, (proxy) => new DeltaConnection(proxy, stream, this.#context)),
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -164,20 +175,17 @@ export class DiscoveryServer {
     );
   }
 
-  #serveStream(stream: AdsStream): void {
-    let conn: Connection | undefined;
+  /** Serves one stream of either protocol; the first request's node identifies the proxy. */
+  #serveStream<R extends { node?: unknown }>(
+    stream: grpc.ServerDuplexStream<R, Buffer>,
+    connect: (proxy: Proxy) => Connection & { onRequest(req: R, current: () => PushContext): void },
+  ): void {
+    let conn: ReturnType<typeof connect> | undefined;
     const current = () => this.#push;
-    stream.on('data', (req: DiscoveryRequestMessage) => {
+    stream.on('data', (req: R) => {
       try {
         if (!conn) {
-          conn = new Connection(
-            proxyFromNode(req.node as never, this.registry),
-            stream,
-            this.metrics,
-            this.#options.identifier ?? 'caravel',
-            this.#throttle,
-            this.cache,
-          );
+          conn = connect(proxyFromNode(req.node as never, this.registry));
           this.#connections.add(conn);
         }
         conn.onRequest(req, current);

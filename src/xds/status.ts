@@ -58,7 +58,7 @@ function findConnection(server: DiscoveryServer, id: string): Connection | undef
 export function configDump(c: Connection): Record<string, unknown> {
   const state = (t: string) => c.types.get(t);
   const version = (t: string) => state(t)?.sentVersion ?? '';
-  const sent = (t: string) => state(t)?.lastSent ?? [];
+  const sent = (t: string) => c.resources(t);
   return {
     configs: [
       {
