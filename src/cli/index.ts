@@ -1,16 +1,23 @@
 // The caravel command line: dispatch to one command, and the single place errors become output.
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { isCaravelError } from '../errors/index.ts';
 import type { Command, Io } from './command.ts';
-import { commands } from './commands/index.ts';
 
 export type { Command, Io } from './command.ts';
 
-function find(name: string): Command | undefined {
+/**
+ * The command named `name`. `caravel proxy` runs in every pod, so it loads its own module alone:
+ * the rest of the command line (control plane, runtime, every kind's schema) would only cost memory.
+ */
+async function find(name: string): Promise<Command | undefined> {
+  if (name === 'proxy') return (await import('./commands/proxy.ts')).proxyCommand;
+  const { commands } = await import('./commands/index.ts');
   return commands.find((c) => c.name === name || c.aliases?.includes(name));
 }
 
-function help(): string {
+async function help(): Promise<string> {
+  const { commands } = await import('./commands/index.ts');
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     "caravel: a service mesh that takes Istio's YAML",
@@ -39,17 +46,19 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     if (name === 'help' && rest[0]) {
-      const c = find(rest[0]);
+      const c = await find(rest[0]);
       if (c) {
         io.out(c.usage);
         return 0;
       }
     }
-    io.out(help());
+    io.out(await help());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') return main(['version'], io);
-  const command = find(name);
+  const command = await find(name);
+  // A long-running command (up) writes the compile cache now rather than at exit (see bin/caravel.mjs).
+  flushCompileCache();
   if (!command) {
     io.err(`error: unknown command "${name}"\n  hint: run "caravel --help" to list commands`);
     return 2;

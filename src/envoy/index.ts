@@ -7,6 +7,8 @@ export {
   PROTO_OPTIONS,
 } from './protos.ts';
 export { packAny, typeUrlOf, unpackAny } from './any.ts';
+export { messageCodec } from './codec.ts';
+export type { MessageCodec } from './codec.ts';
 export { fromStruct, fromValue, structOf } from './struct.ts';
 export type { AnyMessage } from './any.ts';
 export * from './type-urls.ts';

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 
 const require = createRequire(import.meta.url);
 const depsDir = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
@@ -67,6 +67,14 @@ export const PROTO_OPTIONS = {
   json: true,
 } as const;
 
+// Envoy's protos import descriptor.proto (for their options), which protobufjs ships as JSON but
+// does not know as a well-known file until told, as proto-loader tells it.
+type ProtobufJson = { nested: { google: { nested: { protobuf: { nested: object } } } } };
+for (const name of ['descriptor', 'api', 'type', 'source_context']) {
+  const json = require(`protobufjs/google/protobuf/${name}.json`) as ProtobufJson;
+  protobuf.common(name, json.nested.google.nested.protobuf.nested);
+}
+
 let root: protobuf.Root | undefined;
 let ads: protoLoader.PackageDefinition | undefined;
 
@@ -96,9 +104,12 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
-/** The gRPC package definition for the Aggregated Discovery Service and CSDS. */
+/**
+ * The gRPC package definition for the Aggregated Discovery Service and CSDS (for servers; a client
+ * can use messageCodec instead). proto-loader is loaded on first use: the proxy never needs it.
+ */
 export function discoveryPackageDefinition(): protoLoader.PackageDefinition {
-  ads ??= protoLoader.loadSync(
+  ads ??= (require('@grpc/proto-loader') as typeof protoLoader).loadSync(
     [
       'envoy/service/discovery/v3/ads.proto',
       'envoy/service/status/v3/csds.proto',

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapFrom } from './bootstrap.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrapFrom, loadBootstrap } from './bootstrap.ts';
 import { BootstrapError } from './errors.ts';
 
 const good = {
@@ -36,7 +39,7 @@ test('every problem is reported with its field; the admin API must stay on loopb
       assert.ok(e instanceof BootstrapError);
       assert.match(e.message, /b\.yaml: node\.id: must be sidecar~/);
       assert.match(e.message, /b\.yaml: xds\.address: must be HOST:PORT/);
-      assert.match(e.message, /Unrecognized key/);
+      assert.match(e.message, /b\.yaml: extra: unknown field/);
       return true;
     },
   );
@@ -44,4 +47,73 @@ test('every problem is reported with its field; the admin API must stay on loopb
     () => bootstrapFrom({ ...good, admin: { address: '10.0.0.5:15000' } }),
     /admin\.address: 10\.0\.0\.5 is not a loopback address/,
   );
+});
+
+test('missing fields, wrong types and bad durations are each reported; absent optional parts get defaults', () => {
+  assert.throws(
+    () =>
+      bootstrapFrom(
+        {
+          node: { id: good.node.id, cluster: 7, locality: { zone: 'a', planet: 'b' } },
+          xds: { address: '127.0.0.1:15010', backoff: { base: 'soon' } },
+          readiness: [],
+          drainDuration: '5 s',
+        },
+        'b.json',
+        (path) => (path[0] === 'xds' ? 4 : undefined),
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof BootstrapError);
+      const lines = e.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim());
+      assert.deepEqual(lines, [
+        'b.json: node.cluster: must be a string, not a number',
+        'b.json: node.locality.planet: unknown field (known: region, zone, subZone)',
+        'b.json:4: xds.backoff.base: must be a duration such as "5s" or "500ms"',
+        'b.json: admin: is required',
+        'b.json: readiness: must be a mapping',
+        'b.json: drainDuration: must be a duration such as "5s" or "500ms"',
+      ]);
+      return true;
+    },
+  );
+  assert.throws(() => bootstrapFrom('node: x'), /<bootstrap>: \(root\): must be a mapping/);
+  const b = bootstrapFrom({
+    node: { id: good.node.id, cluster: 'c', locality: { region: 'r' } },
+    xds: { address: '[::1]:15010', backoff: { max: '1m' } },
+    admin: { address: '[::1]:15000' },
+  });
+  assert.deepEqual(b.node.metadata, {});
+  assert.equal(b.node.locality?.region, 'r');
+  assert.deepEqual(b.xds, {
+    address: { host: '::1', port: 15010 },
+    backoffBaseMs: 500,
+    backoffMaxMs: 60_000,
+  });
+  assert.equal(b.readiness, undefined);
+  assert.equal(b.drainMs, 5000);
+});
+
+test('a JSON or YAML bootstrap file is read; a bad field in either is located by line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'caravel-bootstrap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'b.json');
+  writeFileSync(json, `${JSON.stringify(good, null, 2)}\n`);
+  assert.equal((await loadBootstrap(json)).drainMs, 2000);
+  const yaml = join(dir, 'b.yaml');
+  writeFileSync(
+    yaml,
+    `node:\n  id: ${good.node.id}\n  cluster: c\nxds: {address: '127.0.0.1:15010'}\nadmin: {address: '127.0.0.9:15000'}\n`,
+  );
+  assert.equal((await loadBootstrap(yaml)).admin.host, '127.0.0.9');
+  writeFileSync(json, JSON.stringify({ ...good, drainDuration: 'later' }, null, 2));
+  await assert.rejects(loadBootstrap(json), /b\.json:\d+: drainDuration: must be a duration/);
+  writeFileSync(json, '{"node": ');
+  await assert.rejects(
+    loadBootstrap(json),
+    (e: unknown) => e instanceof BootstrapError && /b\.json:1/.test(e.message),
+  );
+  await assert.rejects(loadBootstrap(join(dir, 'missing.json')), /cannot read bootstrap/);
 });

@@ -2,7 +2,6 @@
 // forks N workers that share every listening socket; each runs a full proxy with its own xDS
 // stream. Worker 0 serves the admin, readiness and Prometheus endpoints; its /stats sums all
 // workers' stats over the cluster IPC channel.
-import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { declareSetting, Settings } from '../settings/index.ts';
 import type { StatSnapshot } from './stats/store.ts';
@@ -30,15 +29,20 @@ function isMessage(m: unknown): m is Message {
   return typeof m === 'object' && m !== null && 'caravel' in m;
 }
 
-/** This process's worker index, or undefined when it is not a proxy worker. */
+/**
+ * This process's worker index, or undefined when it is not a proxy worker: only a process forked by
+ * runPrimary has both the index and the IPC channel. (node:cluster is not asked: a proxy without
+ * workers never loads it, nor the child_process machinery behind it.)
+ */
 export function workerIndex(env: Readonly<Record<string, string | undefined>>): number | undefined {
-  if (!cluster.isWorker) return undefined;
+  if (typeof process.send !== 'function') return undefined;
   const i = new Settings(env).get(CARAVEL_PROXY_WORKER);
   return i >= 0 ? i : undefined;
 }
 
 /** Runs the primary: forks `count` workers, restarts crashed ones, stops them all on SIGTERM/SIGINT. */
 export async function runPrimary(count: number, log: (line: string) => void): Promise<number> {
+  const { default: cluster } = await import('node:cluster');
   const workers = new Map<number, Worker>();
   let stopping = false;
   let nextRequest = 0;

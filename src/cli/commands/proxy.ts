@@ -1,5 +1,9 @@
-import { loadBootstrap, Proxy, runPrimary, WorkerBridge, workerIndex } from '../../proxy/index.ts';
-import type { LogLevel } from '../../proxy/index.ts';
+import { flushCompileCache } from 'node:module';
+import type { LogLevel, Proxy } from '../../proxy/index.ts';
+// Only the bootstrap reader and the worker machinery are loaded up front: the primary of
+// --concurrency N just forks its workers, and would carry the whole proxy for nothing.
+import { loadBootstrap } from '../../proxy/bootstrap.ts';
+import { runPrimary, WorkerBridge, workerIndex } from '../../proxy/workers.ts';
 import { UsageError } from '../../errors/index.ts';
 import { CARAVEL_LOG_LEVEL, Settings } from '../../settings/index.ts';
 import type { Command } from '../command.ts';
@@ -53,9 +57,12 @@ The bootstrap file (YAML or JSON):
     const concurrency = Number(values.concurrency ?? '1');
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
       throw new UsageError(`--concurrency must be a whole number from 1 to 64, got "${values.concurrency}"`);
-    const bootstrap = loadBootstrap(values.bootstrap);
+    const bootstrap = await loadBootstrap(values.bootstrap);
     const index = workerIndex(io.env);
     if (concurrency > 1 && index === undefined) return runPrimary(concurrency, io.err);
+    const { Proxy } = await import('../../proxy/index.ts');
+    // The proxies started after this one find its modules compiled (see bin/caravel.mjs).
+    flushCompileCache();
     const worker =
       index === undefined
         ? undefined
@@ -64,6 +71,11 @@ The bootstrap file (YAML or JSON):
     const stop = () => void proxy.stop();
     // A proxy keeps serving through a bug in one request's handling; the error is logged with its stack.
     const crash = (e: unknown) => proxy.log('error', `unexpected error: ${(e as Error).stack ?? String(e)}`);
+    // Once the reader of the logs is gone (EPIPE), lines are dropped: a failed write reaching the crash
+    // handler would log again, fail again, and spin for ever.
+    const dropped = () => {};
+    process.stdout.on('error', dropped);
+    process.stderr.on('error', dropped);
     process.on('uncaughtException', crash);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -75,6 +87,8 @@ The bootstrap file (YAML or JSON):
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);
       process.removeListener('uncaughtException', crash);
+      process.stdout.removeListener('error', dropped);
+      process.stderr.removeListener('error', dropped);
     }
     return 0;
   },

@@ -3,7 +3,7 @@
 // with its reason and the last good config stays. The stream is re-opened with jittered exponential
 // back-off whenever the control plane goes away; traffic keeps using the last config meanwhile.
 import * as grpc from '@grpc/grpc-js';
-import { discoveryPackageDefinition } from '../../envoy/index.ts';
+import { messageCodec } from '../../envoy/index.ts';
 import { isCaravelError } from '../../errors/index.ts';
 import type { Obj } from './decode/read.ts';
 
@@ -55,10 +55,35 @@ const RESOURCE_WRAPPER = 'type.googleapis.com/envoy.service.discovery.v3.Resourc
 const INVALID_ARGUMENT = 3;
 
 type AdsStream = grpc.ClientDuplexStream<Record<string, unknown>, DiscoveryResponse>;
+type AdsStub = grpc.Client & { StreamAggregatedResources(): AdsStream };
+
+let adsClientConstructor: grpc.ServiceClientConstructor | undefined;
+
+/** The ADS stub, with codecs straight on the shared proto Root (no gRPC package definition). */
+function adsStub(): grpc.ServiceClientConstructor {
+  if (adsClientConstructor) return adsClientConstructor;
+  const request = messageCodec('envoy.service.discovery.v3.DiscoveryRequest');
+  const response = messageCodec<DiscoveryResponse>('envoy.service.discovery.v3.DiscoveryResponse');
+  adsClientConstructor = grpc.makeGenericClientConstructor(
+    {
+      StreamAggregatedResources: {
+        path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+        requestStream: true,
+        responseStream: true,
+        requestSerialize: request.encode,
+        requestDeserialize: request.decode,
+        responseSerialize: response.encode,
+        responseDeserialize: response.decode,
+      },
+    },
+    'AggregatedDiscoveryService',
+  );
+  return adsClientConstructor;
+}
 
 export class AdsClient {
   readonly #options: AdsClientOptions;
-  readonly #client: grpc.Client & { StreamAggregatedResources(): AdsStream };
+  readonly #client: AdsStub;
   readonly #state = new Map<string, TypeState>();
   #stream: AdsStream | undefined;
   #attempt = 0;
@@ -70,17 +95,12 @@ export class AdsClient {
 
   constructor(options: AdsClientOptions) {
     this.#options = options;
-    const pkg = grpc.loadPackageDefinition(discoveryPackageDefinition()) as unknown as {
-      envoy: {
-        service: { discovery: { v3: { AggregatedDiscoveryService: grpc.ServiceClientConstructor } } };
-      };
-    };
-    const Ctor = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
-    this.#client = new Ctor(options.address, grpc.credentials.createInsecure(), {
+    const Stub = adsStub();
+    this.#client = new Stub(options.address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.initial_reconnect_backoff_ms': options.backoffBaseMs,
       'grpc.max_reconnect_backoff_ms': options.backoffMaxMs,
-    }) as unknown as grpc.Client & { StreamAggregatedResources(): AdsStream };
+    }) as unknown as AdsStub;
     for (const h of options.handlers)
       this.#state.set(h.typeUrl, {
         version: '',
