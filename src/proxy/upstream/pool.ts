@@ -4,10 +4,15 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Client } from 'undici';
-import type { Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Client as UndiciClient, Dispatcher } from 'undici';
 import type { Host } from './host.ts';
 import type { ClusterStats } from './stats.ts';
+
+// undici's package root also loads fetch, WebSocket, caches and mocks (about 10 MiB in every
+// sidecar); the pool needs only its HTTP/1.1 client.
+type Client = UndiciClient;
+const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
 
 export class ConnectTimeoutError extends Error {
   readonly code = 'UPSTREAM_CONNECT_TIMEOUT';
