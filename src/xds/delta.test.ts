@@ -1,15 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../envoy/index.ts';
 import type { MemoryStore } from '../config/index.ts';
 import type { ControlPlane } from './index.ts';
-import { startControlPlane } from './index.ts';
 import { DeltaClient } from './fixtures/delta-client.ts';
-import { addPod, applyYaml, node, storeWith } from './fixtures/harness.ts';
+import { addPod, applyYaml, bookinfoControlPlane, node } from './fixtures/harness.ts';
 
-const bookinfo = readFileSync(new URL('./fixtures/bookinfo.yaml', import.meta.url), 'utf8');
 const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';
 const RATINGS = 'outbound|9080||ratings.default.svc.cluster.local';
 const DETAILS = 'outbound|9080||details.default.svc.cluster.local';
@@ -59,12 +56,7 @@ spec:
 }
 
 before(async () => {
-  config = await storeWith(bookinfo);
-  cp = await startControlPlane({ xdsPort: 0, monitoringPort: 0, config, debounceMs: 10 });
-  addPod(cp.registry, { name: 'productpage-v1-0', ip: '127.1.0.2', labels: { app: 'productpage' } });
-  addPod(cp.registry, { name: 'reviews-v1-0', ip: '127.1.0.3', labels: { app: 'reviews', version: 'v1' } });
-  addPod(cp.registry, { name: 'ratings-v1-0', ip: '127.1.0.6', labels: { app: 'ratings', version: 'v1' } });
-  await cp.server.settle();
+  ({ config, cp } = await bookinfoControlPlane(10));
 });
 
 after(async () => {

@@ -10,7 +10,8 @@ import { Reader, obj, objs, str, strs, wrappedBool } from '../xds/decode/read.ts
 export const DOWNSTREAM_TLS_TYPE =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
-export interface DownstreamTls {
+/** CommonTlsContext: what both directions hold (certificate, trusted CA, ALPN), inline or by SDS name. */
+export interface CommonTls {
   /** Inline or file certificate and key. */
   readonly certificate: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Name of the SDS secret holding the certificate. */
@@ -19,6 +20,9 @@ export interface DownstreamTls {
   /** Name of the SDS secret holding the validation context (trusted CA). */
   readonly caSecret: string | undefined;
   readonly alpn: readonly string[];
+}
+
+export interface DownstreamTls extends CommonTls {
   readonly requireClientCertificate: boolean;
 }
 
@@ -58,7 +62,12 @@ function certificate(r: Reader, c: Obj, path: string): { cert: Buffer; key: Buff
   return { cert, key };
 }
 
-export function decodeDownstreamTls(r: Reader, tc: Obj, path: string): DownstreamTls {
+/** The common_tls_context of a TLS context, with its validation context (for SAN matchers). */
+function decodeCommonTls(
+  r: Reader,
+  tc: Obj,
+  path: string,
+): { common: CommonTls; validation: Obj | undefined; path: string } {
   const common = obj(tc, 'commonTlsContext') ?? {};
   const p = `${path}.common_tls_context`;
   const certs = objs(common, 'tlsCertificates');
@@ -68,19 +77,26 @@ export function decodeDownstreamTls(r: Reader, tc: Obj, path: string): Downstrea
   const caSds =
     obj(common, 'validationContextSdsSecretConfig') ??
     (combined && obj(combined, 'validationContextSdsSecretConfig'));
-  const out: DownstreamTls = {
-    certificate: certs[0] ? certificate(r, certs[0], `${p}.tls_certificates[0]`) : undefined,
-    certificateSecret: str(objs(common, 'tlsCertificateSdsSecretConfigs')[0] ?? {}, 'name'),
-    ca: validation
-      ? dataSource(r, obj(validation, 'trustedCa'), `${p}.validation_context.trusted_ca`)
-      : undefined,
-    caSecret: caSds && str(caSds, 'name'),
-    alpn: strs(common, 'alpnProtocols'),
-    requireClientCertificate: wrappedBool(tc, 'requireClientCertificate') ?? false,
+  return {
+    common: {
+      certificate: certs[0] ? certificate(r, certs[0], `${p}.tls_certificates[0]`) : undefined,
+      certificateSecret: str(objs(common, 'tlsCertificateSdsSecretConfigs')[0] ?? {}, 'name'),
+      ca: validation
+        ? dataSource(r, obj(validation, 'trustedCa'), `${p}.validation_context.trusted_ca`)
+        : undefined,
+      caSecret: caSds && str(caSds, 'name'),
+      alpn: strs(common, 'alpnProtocols'),
+    },
+    validation,
+    path: p,
   };
-  if (!out.certificate && !out.certificateSecret)
+}
+
+export function decodeDownstreamTls(r: Reader, tc: Obj, path: string): DownstreamTls {
+  const { common, path: p } = decodeCommonTls(r, tc, path);
+  if (!common.certificate && !common.certificateSecret)
     r.fail(p, 'needs tls_certificates or tls_certificate_sds_secret_configs');
-  return out;
+  return { ...common, requireClientCertificate: wrappedBool(tc, 'requireClientCertificate') ?? false };
 }
 
 export function decodeSecret(raw: Obj, resourceName?: string): SecretConfig {
@@ -100,8 +116,21 @@ export function decodeSecret(raw: Obj, resourceName?: string): SecretConfig {
 }
 
 /** The SDS secret names a TLS context waits for. */
-export function secretNames(config: DownstreamTls): string[] {
+export function secretNames(config: CommonTls): string[] {
   return [config.certificateSecret, config.caSecret].filter((n): n is string => n !== undefined);
+}
+
+/** A context's certificate and CA, inline or from their SDS secrets (undefined while one has not arrived). */
+function resolveSecrets(
+  config: CommonTls,
+  secrets: (name: string) => SecretConfig | undefined,
+): { certificate: CommonTls['certificate']; ca: Buffer | undefined } {
+  return {
+    certificate:
+      config.certificate ??
+      (config.certificateSecret ? secrets(config.certificateSecret)?.certificate : undefined),
+    ca: config.ca ?? (config.caSecret ? secrets(config.caSecret)?.ca : undefined),
+  };
 }
 
 /**
@@ -114,10 +143,7 @@ export function tlsTerminator(
   secrets: (name: string) => SecretConfig | undefined,
   onSecure: (socket: tls.TLSSocket) => void,
 ): tls.Server | undefined {
-  const certificate =
-    config.certificate ??
-    (config.certificateSecret ? secrets(config.certificateSecret)?.certificate : undefined);
-  const ca = config.ca ?? (config.caSecret ? secrets(config.caSecret)?.ca : undefined);
+  const { certificate, ca } = resolveSecrets(config, secrets);
   if (!certificate || (config.caSecret && !ca)) return undefined;
   const server = tls.createServer(
     {
@@ -138,15 +164,10 @@ export const UPSTREAM_TLS_TYPE =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 
 /** UpstreamTlsContext: TLS (and mTLS with a client certificate) from this proxy to its upstreams. */
-export interface UpstreamTls {
-  readonly certificate: { readonly cert: Buffer; readonly key: Buffer } | undefined;
-  readonly certificateSecret: string | undefined;
-  readonly ca: Buffer | undefined;
-  readonly caSecret: string | undefined;
+export interface UpstreamTls extends CommonTls {
   /** Subject alt names the server certificate must carry one of (any when empty). */
   readonly sans: readonly { readonly type: string; readonly test: (v: string) => boolean }[];
   readonly sni: string | undefined;
-  readonly alpn: readonly string[];
 }
 
 export function decodeUpstreamTls(
@@ -155,15 +176,7 @@ export function decodeUpstreamTls(
   path: string,
   matcher: (r: Reader, m: Obj, path: string) => (v: string) => boolean,
 ): UpstreamTls {
-  const common = obj(tc, 'commonTlsContext') ?? {};
-  const p = `${path}.common_tls_context`;
-  const certs = objs(common, 'tlsCertificates');
-  const combined = obj(common, 'combinedValidationContext');
-  const validation =
-    obj(common, 'validationContext') ?? (combined && obj(combined, 'defaultValidationContext'));
-  const caSds =
-    obj(common, 'validationContextSdsSecretConfig') ??
-    (combined && obj(combined, 'validationContextSdsSecretConfig'));
+  const { common, validation, path: p } = decodeCommonTls(r, tc, path);
   const sans = validation
     ? [
         ...objs(validation, 'matchTypedSubjectAltNames').map((s, i) => ({
@@ -180,21 +193,7 @@ export function decodeUpstreamTls(
         })),
       ]
     : [];
-  return {
-    certificate: certs[0] ? certificate(r, certs[0], `${p}.tls_certificates[0]`) : undefined,
-    certificateSecret: str(objs(common, 'tlsCertificateSdsSecretConfigs')[0] ?? {}, 'name'),
-    ca: validation
-      ? dataSource(r, obj(validation, 'trustedCa'), `${p}.validation_context.trusted_ca`)
-      : undefined,
-    caSecret: caSds && str(caSds, 'name'),
-    sans,
-    sni: str(tc, 'sni') || undefined,
-    alpn: strs(common, 'alpnProtocols'),
-  };
-}
-
-export function upstreamSecretNames(config: UpstreamTls): string[] {
-  return [config.certificateSecret, config.caSecret].filter((n): n is string => n !== undefined);
+  return { ...common, sans, sni: str(tc, 'sni') || undefined };
 }
 
 const SAN_PREFIX: Record<string, string> = {
@@ -212,11 +211,8 @@ export function upstreamTlsOptions(
   config: UpstreamTls,
   secrets: (name: string) => SecretConfig | undefined,
 ): tls.ConnectionOptions | string {
-  const certificate =
-    config.certificate ??
-    (config.certificateSecret ? secrets(config.certificateSecret)?.certificate : undefined);
+  const { certificate, ca } = resolveSecrets(config, secrets);
   if (config.certificateSecret && !certificate) return `secret ${config.certificateSecret} has not arrived`;
-  const ca = config.ca ?? (config.caSecret ? secrets(config.caSecret)?.ca : undefined);
   if (config.caSecret && !ca) return `secret ${config.caSecret} has not arrived`;
   return {
     cert: certificate?.cert,

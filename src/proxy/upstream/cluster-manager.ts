@@ -4,7 +4,7 @@ import type { ClusterConfig } from '../xds/decode/cluster.ts';
 import type { LoadAssignment } from '../xds/decode/endpoint.ts';
 import type { StatsStore } from '../stats/store.ts';
 import { Cluster } from './cluster.ts';
-import { upstreamSecretNames } from '../listener/tls.ts';
+import { secretNames } from '../listener/tls.ts';
 import type { SecretConfig } from '../listener/tls.ts';
 
 export class ClusterManager {
@@ -23,7 +23,7 @@ export class ClusterManager {
   sdsNames(): string[] {
     const names = new Set<string>();
     for (const c of this.#clusters.values())
-      if (c.config.tls) for (const n of upstreamSecretNames(c.config.tls)) names.add(n);
+      if (c.config.tls) for (const n of secretNames(c.config.tls)) names.add(n);
     return [...names];
   }
 

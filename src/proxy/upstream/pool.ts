@@ -188,14 +188,7 @@ export class Http1Pool {
 
   #connection(): Connection {
     this.#open++;
-    const conn: Connection = {
-      client: undefined as unknown as Client,
-      socket: undefined,
-      busy: false,
-      requests: 0,
-      stale: false,
-      closed: false,
-    };
+    // The client connects lazily (on its first request), after `conn` below exists.
     const client = new Client(`http://${this.#host.address}`, {
       pipelining: 1,
       // This pool speaks HTTP/1.1 whatever ALPN agreed; HTTP/2 clusters use Http2Pool.
@@ -218,6 +211,14 @@ export class Http1Pool {
         });
       },
     });
+    const conn: Connection = {
+      client,
+      socket: undefined,
+      busy: false,
+      requests: 0,
+      stale: false,
+      closed: false,
+    };
     // A connection that closed is not reused: the next request gets a fresh one.
     const lost = () => {
       if (conn.busy) conn.stale = true;
@@ -225,7 +226,6 @@ export class Http1Pool {
     };
     client.on('disconnect', lost);
     client.on('connectionError', lost);
-    (conn as { client: Client }).client = client;
     return conn;
   }
 
