@@ -5,21 +5,13 @@ import { link, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StateLockedError } from './errors.ts';
+import { processAlive } from '../common/index.ts';
 
 export const LOCK_FILE = 'config.lock';
 const BREAK_FILE = 'config.lock.break';
 
 export interface Lock {
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function holder(path: string): Promise<number | undefined> {
@@ -54,7 +46,7 @@ async function breakStale(dir: string, stalePid: number): Promise<void> {
   if (!(await create(breaker))) {
     const other = await holder(breaker);
     // A breaker that died mid-break leaves its file behind; it is as stale as the lock it broke.
-    if (other !== undefined && !alive(other)) await rm(breaker, { force: true });
+    if (other !== undefined && !processAlive(other)) await rm(breaker, { force: true });
     return;
   }
   try {
@@ -82,7 +74,7 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock>
       };
     }
     const pid = await holder(path);
-    if (pid !== undefined && !alive(pid)) {
+    if (pid !== undefined && !processAlive(pid)) {
       await breakStale(dir, pid);
       continue;
     }
@@ -96,6 +88,6 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock>
 export async function removeDeadAttempts(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     const m = /^config\.lock(?:\.break)?\.(\d+)\.\d+$/.exec(name);
-    if (m && !alive(Number(m[1]))) await rm(join(dir, name), { force: true });
+    if (m && !processAlive(Number(m[1]))) await rm(join(dir, name), { force: true });
   }
 }

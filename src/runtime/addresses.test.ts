@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AddressAllocator, checkBindable, listeningAddresses } from './addresses.ts';
@@ -80,4 +81,26 @@ test('a new pod skips addresses that something on this machine already listens o
   } finally {
     squatter.close();
   }
+});
+
+test('two meshes allocating at the same moment get different addresses; a dead mesh’s claim is taken over', () => {
+  using one = tempStateDir();
+  using two = tempStateDir();
+  const octets = { podOctet: 231, appOctet: 232 };
+  const a = AddressAllocator.load(one.dir, octets);
+  const b = AddressAllocator.load(two.dir, octets);
+  // Nothing listens yet on either side, as when two meshes start together.
+  const first = a.allocate('default/p');
+  const second = b.allocate('default/p');
+  assert.notEqual(first.podIP, second.podIP);
+  assert.deepEqual(a.allocate('default/p'), first, 'a mesh keeps its own claim');
+  a.release('default/p');
+  b.release('default/p');
+
+  const claim = join(tmpdir(), 'caravel-address-claims', '127.231.0.1');
+  writeFileSync(claim, JSON.stringify({ stateDir: '/gone', pid: 2 ** 22 + 1 }));
+  using three = tempStateDir();
+  const c = AddressAllocator.load(three.dir, octets);
+  assert.equal(c.allocate('default/q').podIP, '127.231.0.1', 'the claim of a process that is gone');
+  c.release('default/q');
 });

@@ -3,9 +3,11 @@
 // the pair is easy to recognise. An index stays with its pod name across restarts of the runtime
 // (persisted) and is never handed to another pod while it is held; released indexes are reused only
 // after the cursor wraps, so a stale endpoint does not reach a new pod at once.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { processAlive } from '../common/index.ts';
 import { AddressUnavailableError, RuntimeStateError } from './errors.ts';
 import { readJson, runtimeDir, writeJsonAtomic } from './state-file.ts';
 
@@ -46,8 +48,12 @@ export class AddressAllocator {
   readonly #pods: Map<string, number>;
   readonly #used = new Set<number>();
 
-  private constructor(file: string | undefined, stored: Stored, options: AddressOptions) {
+  /** The state directory whose mesh claims its addresses machine-wide (none in memory). */
+  readonly #owner: string | undefined;
+
+  private constructor(file: string | undefined, stored: Stored, options: AddressOptions, owner?: string) {
     this.#file = file;
+    this.#owner = owner;
     this.#podOctet = options.podOctet ?? 1;
     this.#appOctet = options.appOctet ?? 2;
     if (this.#podOctet === this.#appOctet || ![this.#podOctet, this.#appOctet].every(validOctet))
@@ -60,7 +66,7 @@ export class AddressAllocator {
   /** Loads the allocations kept in `stateDir` (none yet: starts empty). */
   static load(stateDir: string, options: AddressOptions = {}): AddressAllocator {
     const file = join(runtimeDir(stateDir), ADDRESSES_FILE);
-    return new AddressAllocator(file, parseStored(readJson(file), file), options);
+    return new AddressAllocator(file, parseStored(readJson(file), file), options, resolve(stateDir));
   }
 
   /** An allocator that keeps nothing on disk (dry runs and planning). */
@@ -71,7 +77,12 @@ export class AddressAllocator {
   /** The pod's addresses; the same ones every time for the same key while it holds them. */
   allocate(key: string): PodAddresses {
     const held = this.#pods.get(key);
-    if (held !== undefined) return this.#addresses(held);
+    if (held !== undefined) {
+      if (this.#claim(held)) return this.#addresses(held);
+      // Another mesh took this address while this one was stopped: the pod gets a new one.
+      this.#pods.delete(key);
+      this.#used.delete(held);
+    }
     if (this.#used.size >= MAX_INDEX)
       throw new RuntimeStateError(
         'RUNTIME_ADDRESSES_EXHAUSTED',
@@ -88,7 +99,7 @@ export class AddressAllocator {
       return this.#used.has(i) || busy.has(a.podIP) || busy.has(a.appAddress);
     };
     let i = this.#next;
-    for (let tries = 0; taken(i) && tries < MAX_INDEX; tries++) i = (i % MAX_INDEX) + 1;
+    for (let tries = 0; (taken(i) || !this.#claim(i)) && tries < MAX_INDEX; tries++) i = (i % MAX_INDEX) + 1;
     this.#pods.set(key, i);
     this.#used.add(i);
     this.#next = (i % MAX_INDEX) + 1;
@@ -106,6 +117,7 @@ export class AddressAllocator {
     if (i === undefined) return;
     this.#pods.delete(key);
     this.#used.delete(i);
+    if (this.#owner) rmSync(claimFile(this.#addresses(i).podIP), { force: true });
     this.#save();
   }
 
@@ -119,8 +131,47 @@ export class AddressAllocator {
     return { podIP: `127.${this.#podOctet}.${host}`, appAddress: `127.${this.#appOctet}.${host}` };
   }
 
+  /**
+   * Claims index `i` machine-wide, so that two meshes starting at the same moment (when neither
+   * listens yet) never pick the same address. A claim of a mesh whose process is gone is taken over.
+   */
+  #claim(i: number): boolean {
+    if (!this.#owner) return true;
+    const file = claimFile(this.#addresses(i).podIP);
+    const mine = JSON.stringify({ stateDir: this.#owner, pid: process.pid });
+    mkdirSync(CLAIMS_DIR, { recursive: true });
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const other = readClaim(file);
+    if (other && other.stateDir !== this.#owner && processAlive(other.pid)) return false;
+    writeFileSync(file, mine);
+    return true;
+  }
+
   #save(): void {
     if (this.#file) writeJsonAtomic(this.#file, { next: this.#next, pods: Object.fromEntries(this.#pods) });
+  }
+}
+
+/** Machine-wide claims of pod addresses, one file per address, shared by every mesh on the machine. */
+const CLAIMS_DIR = join(tmpdir(), 'caravel-address-claims');
+
+function claimFile(podIP: string): string {
+  return join(CLAIMS_DIR, podIP);
+}
+
+function readClaim(file: string): { stateDir: string; pid: number } | undefined {
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { stateDir?: unknown; pid?: unknown };
+    return typeof c.stateDir === 'string' && typeof c.pid === 'number'
+      ? { stateDir: c.stateDir, pid: c.pid }
+      : undefined;
+  } catch {
+    return undefined; // gone meanwhile, or half-written by a crash: not a live claim
   }
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CaravelError } from '../../errors/index.ts';
 import { MESH_INFO_FILE, PodNotFoundError, readPodTable, resolvePod } from '../../runtime/index.ts';
 import type { MeshInfo, PodRecord, PodTable } from '../../runtime/index.ts';
+import { processAlive } from '../../common/index.ts';
 
 export const PROXY_ADMIN_PORT = 15000;
 const REQUEST_TIMEOUT_MS = 5000;
@@ -24,15 +25,6 @@ export class MeshRequestError extends CaravelError {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running mesh of a state directory; MeshNotRunningError when there is none. */
 export function readMeshInfo(stateDir: string): MeshInfo {
   let info: Partial<MeshInfo>;
@@ -41,7 +33,7 @@ export function readMeshInfo(stateDir: string): MeshInfo {
   } catch (e) {
     throw new MeshNotRunningError(e);
   }
-  if (typeof info.pid !== 'number' || typeof info.monitoringPort !== 'number' || !alive(info.pid))
+  if (typeof info.pid !== 'number' || typeof info.monitoringPort !== 'number' || !processAlive(info.pid))
     throw new MeshNotRunningError();
   return info as MeshInfo;
 }
