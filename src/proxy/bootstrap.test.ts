@@ -23,6 +23,8 @@ test('a valid bootstrap becomes a frozen typed object with defaults', () => {
   assert.deepEqual(b.xds.address, { host: '127.0.0.1', port: 15010 });
   assert.equal(b.xds.backoffBaseMs, 500);
   assert.equal(b.xds.backoffMaxMs, 30_000);
+  // Incremental xDS unless told otherwise, as Istio's sidecars since 1.22.
+  assert.equal(b.xds.apiType, 'DELTA_GRPC');
   assert.equal(b.drainMs, 2000);
   assert.deepEqual(b.readiness, { host: '127.1.0.2', port: 15021 });
   assert.ok(Object.isFrozen(b));
@@ -89,6 +91,7 @@ test('missing fields, wrong types and bad durations are each reported; absent op
   assert.equal(b.node.locality?.region, 'r');
   assert.deepEqual(b.xds, {
     address: { host: '::1', port: 15010 },
+    apiType: 'DELTA_GRPC',
     backoffBaseMs: 500,
     backoffMaxMs: 60_000,
   });
@@ -116,4 +119,26 @@ test('a JSON or YAML bootstrap file is read; a bad field in either is located by
     (e: unknown) => e instanceof BootstrapError && /b\.json:1/.test(e.message),
   );
   await assert.rejects(loadBootstrap(join(dir, 'missing.json')), /cannot read bootstrap/);
+});
+
+test('xds.apiType chooses the ADS protocol by its Envoy name; anything else is located and refused', async (t) => {
+  for (const apiType of ['GRPC', 'DELTA_GRPC'] as const)
+    assert.equal(bootstrapFrom({ ...good, xds: { ...good.xds, apiType } }).xds.apiType, apiType);
+  assert.throws(
+    () => bootstrapFrom({ ...good, xds: { ...good.xds, apiType: 7 } }, 'b.json'),
+    /b\.json: xds\.apiType: must be a string, not a number/,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'caravel-bootstrap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const yaml = join(dir, 'b.yaml');
+  writeFileSync(
+    yaml,
+    `node:\n  id: ${good.node.id}\n  cluster: c\nxds:\n  address: 127.0.0.1:15010\n  apiType: delta\nadmin: {address: '127.0.0.9:15000'}\n`,
+  );
+  await assert.rejects(
+    loadBootstrap(yaml),
+    (e: unknown) =>
+      e instanceof BootstrapError &&
+      /b\.yaml:6: xds\.apiType: must be GRPC or DELTA_GRPC, not "delta"/.test(e.message),
+  );
 });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseDuration } from '../api/schema/duration.ts';
 import { BootstrapError } from './errors.ts';
+import type { ApiType } from './xds/index.ts';
 
 // Checked by hand rather than with the zod schemas the API kinds use: the proxy runs in every pod,
 // and zod with its schemas costs it about 15 MB of memory for these dozen fields.
@@ -13,6 +14,8 @@ type Path = readonly (string | number)[];
 type Fields = Record<string, unknown>;
 
 const NODE_ID = /^(sidecar|router)~[^~]+~[^~]+~[^~]+$/;
+/** Envoy's ADS protocols: state of the world, and incremental (Istio's default since 1.22). */
+const API_TYPES: readonly ApiType[] = ['GRPC', 'DELTA_GRPC'];
 
 /** Collects every problem in one pass, each with the path of its field. */
 class Checker {
@@ -79,7 +82,12 @@ export interface Bootstrap {
       | { readonly region?: string; readonly zone?: string; readonly subZone?: string }
       | undefined;
   };
-  readonly xds: { readonly address: HostPort; readonly backoffBaseMs: number; readonly backoffMaxMs: number };
+  readonly xds: {
+    readonly address: HostPort;
+    readonly apiType: ApiType;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+  };
   readonly admin: HostPort;
   readonly readiness: HostPort | undefined;
   readonly prometheus: HostPort | undefined;
@@ -125,8 +133,11 @@ export function bootstrapFrom(
     zone: c.string(localityFields.zone, ['node', 'locality', 'zone'], false),
     subZone: c.string(localityFields.subZone, ['node', 'locality', 'subZone'], false),
   };
-  const xdsFields = c.object(root?.xds, ['xds'], ['address', 'backoff'], root !== undefined);
+  const xdsFields = c.object(root?.xds, ['xds'], ['address', 'apiType', 'backoff'], root !== undefined);
   const xds = c.hostPort(xdsFields, ['xds']);
+  const apiTypeText = c.string(xdsFields?.apiType, ['xds', 'apiType'], false) ?? 'DELTA_GRPC';
+  const apiType = API_TYPES.find((t) => t === apiTypeText);
+  if (!apiType) c.problem(['xds', 'apiType'], `must be ${API_TYPES.join(' or ')}, not "${apiTypeText}"`);
   const backoff = c.object(xdsFields?.backoff, ['xds', 'backoff'], ['base', 'max'], false);
   const backoffBaseMs = c.duration(backoff?.base, ['xds', 'backoff', 'base'], 500);
   const backoffMaxMs = c.duration(backoff?.max, ['xds', 'backoff', 'max'], 30_000);
@@ -142,6 +153,7 @@ export function bootstrapFrom(
     !cluster ||
     !xds ||
     !admin ||
+    !apiType ||
     backoffBaseMs === undefined ||
     backoffMaxMs === undefined ||
     drainMs === undefined
@@ -165,7 +177,7 @@ export function bootstrapFrom(
       metadata: Object.freeze({ ...metadata }),
       locality: locality && Object.freeze(locality),
     }),
-    xds: Object.freeze({ address: xds, backoffBaseMs, backoffMaxMs }),
+    xds: Object.freeze({ address: xds, apiType, backoffBaseMs, backoffMaxMs }),
     admin,
     readiness,
     prometheus,

@@ -20,8 +20,8 @@ import { decodeRouteConfig } from './router/route-config.ts';
 import { StatsStore } from './stats/store.ts';
 import type { Stat } from './stats/store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
-import { AdsClient } from './xds/ads-client.ts';
-import type { TypeHandler } from './xds/ads-client.ts';
+import { createAdsClient } from './xds/index.ts';
+import type { AdsClient, TypeHandler } from './xds/index.ts';
 import { decodeCluster } from './xds/decode/cluster.ts';
 import type { ClusterConfig } from './xds/decode/cluster.ts';
 import { decodeLoadAssignment } from './xds/decode/endpoint.ts';
@@ -118,7 +118,7 @@ export class Proxy {
       secrets: (name) => this.secrets.get(name),
     };
     this.listeners = new ListenerManager(env, bootstrap.drainMs);
-    this.ads = new AdsClient({
+    this.ads = createAdsClient(bootstrap.xds.apiType, {
       address: `${bootstrap.xds.address.host}:${bootstrap.xds.address.port}`,
       node: this.nodeMessage(),
       handlers: this.#handlers(),

@@ -33,6 +33,7 @@ The bootstrap file (YAML or JSON):
       INTERCEPTION_MODE: NONE
   xds:
     address: 127.0.0.1:15010
+    apiType: DELTA_GRPC                # optional: DELTA_GRPC (incremental) or GRPC (state of the world)
     backoff: {base: 500ms, max: 30s}   # optional: reconnect back-off
   admin:
     address: 127.1.0.7:15000           # must be a loopback address

@@ -8,7 +8,7 @@ const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 function bootstrapDump(proxy: Proxy): unknown {
   const b = proxy.bootstrap;
   const ads = {
-    api_type: 'GRPC',
+    api_type: b.xds.apiType,
     transport_api_version: 'V3',
     grpc_services: [{ envoy_grpc: { cluster_name: 'xds-grpc' } }],
   };

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../envoy/index.ts';
 import { bootstrapFrom } from '../bootstrap.ts';
 import { Proxy } from '../proxy.ts';
+import type { ApiType } from '../xds/index.ts';
 import { TestAdsServer } from './ads-server.ts';
 import type { Packed } from './resources.ts';
 
@@ -125,7 +126,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { drain?: string; readiness?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { drain?: string; readiness?: boolean; apiType?: ApiType } = {},
+): Promise<Harness> {
   const ads = new TestAdsServer();
   await ads.start();
   const bootstrap = bootstrapFrom({
@@ -134,7 +137,11 @@ export async function startHarness(options: { drain?: string; readiness?: boolea
       cluster: 'test.default',
       metadata: { NAME: 'test-1', NAMESPACE: 'default', INTERCEPTION_MODE: 'NONE', LABELS: { app: 'test' } },
     },
-    xds: { address: ads.address, backoff: { base: '50ms', max: '200ms' } },
+    xds: {
+      address: ads.address,
+      backoff: { base: '50ms', max: '200ms' },
+      ...(options.apiType ? { apiType: options.apiType } : {}),
+    },
     admin: { address: '127.0.0.1:0' },
     ...(options.readiness ? { readiness: { address: '127.0.0.1:0' } } : {}),
     drainDuration: options.drain ?? '200ms',
