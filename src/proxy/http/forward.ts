@@ -350,13 +350,14 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
     body.attach(a.sink);
   };
 
-  stream.onDownstreamClose = () => {
+  const onDownstreamClose = () => {
     if (over) return;
     attempt?.cancel();
     settle();
     end();
     cstats.upstream_rq_cancelled.inc();
   };
+  stream.onDownstreamClose = onDownstreamClose;
   if (timeoutMs > 0)
     globalTimer = setTimeout(() => {
       if (over) return;

@@ -6,7 +6,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:h
 import { PassThrough } from 'node:stream';
 import type { Host } from '../upstream/host.ts';
 import { ConnectTimeoutError } from '../upstream/pool.ts';
-import type { ConnectionPool, Http1Controller, Http1Pool } from '../upstream/pool.ts';
+import type { ConnectionPool, Http1Controller, Http1Pool, Http1Ticket } from '../upstream/pool.ts';
 import type { ResetReason } from './retry.ts';
 
 const { HTTP2_HEADER_STATUS, NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } =
@@ -108,7 +108,11 @@ export class UpstreamAttempt {
   #responded = false;
   #done = false;
   #sink: NodeJS.WritableStream | undefined;
-  #cancel: () => void = () => {};
+  /** HTTP/1.1: the pool's handle of the request, and the pipe its body goes through. */
+  #ticket: Http1Ticket | undefined;
+  #h1Body: PassThrough | null = null;
+  /** HTTP/2: the stream. */
+  #h2: ClientHttp2Stream | undefined;
 
   constructor(pool: ConnectionPool, host: Host, request: AttemptRequest, callbacks: AttemptCallbacks) {
     this.host = host;
@@ -125,7 +129,11 @@ export class UpstreamAttempt {
   cancel(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#cancel();
+    if (this.#h2) this.#h2.close(NGHTTP2_CANCEL);
+    else {
+      this.#ticket?.cancel();
+      this.#h1Body?.destroy();
+    }
   }
 
   #connectedNow(
@@ -158,13 +166,14 @@ export class UpstreamAttempt {
   #startH1(pool: Http1Pool, request: AttemptRequest): void {
     const body = request.hasBody ? new PassThrough() : null;
     this.#sink = body ?? undefined;
+    this.#h1Body = body;
     let relay: BodyRelay | undefined;
     // The attempt owns its copy of the headers.
     const headers = request.headers;
     headers.host = request.authority;
     // This proxy already answered `Expect: 100-continue` itself, as Envoy does by default.
     delete headers.expect;
-    const ticket = pool.request(
+    this.#ticket = pool.request(
       { method: request.method, path: request.path, headers, body },
       {
         onStart: (socket) => this.#connectedNow(socket),
@@ -187,10 +196,6 @@ export class UpstreamAttempt {
         onError: (e) => this.#fail(e as NodeJS.ErrnoException),
       },
     );
-    this.#cancel = () => {
-      ticket.cancel();
-      body?.destroy();
-    };
   }
 
   #startH2(session: () => http2.ClientHttp2Session, request: AttemptRequest): void {
@@ -212,7 +217,7 @@ export class UpstreamAttempt {
       return;
     }
     this.#sink = upstream;
-    this.#cancel = () => upstream.close(NGHTTP2_CANCEL);
+    this.#h2 = upstream;
     const trailerHeaders: Trailers = {};
     upstream.on('trailers', (t: H2Headers) => {
       for (const [k, v] of Object.entries(t))

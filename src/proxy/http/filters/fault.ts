@@ -105,11 +105,12 @@ class FaultFilter implements HttpFilter {
           active.dec();
           resolve(this.#abort(stream, c) ? 'stop' : 'continue');
         }, delay);
-        stream.onDownstreamClose = () => {
+        const onDownstreamClose = () => {
           clearTimeout(timer);
           active.dec();
           resolve('stop');
         };
+        stream.onDownstreamClose = onDownstreamClose;
       });
     }
     return this.#abort(stream, c) ? 'stop' : 'continue';
