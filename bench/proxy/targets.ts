@@ -1,5 +1,6 @@
-// The systems the proxy benchmark compares: a direct connection, nginx, HAProxy,
-// @fastify/http-proxy, each as one hop (throughput) and as two hops (client + server side).
+// The systems the proxy benchmark compares: a direct connection, nginx, HAProxy, @fastify/http-proxy
+// and a bare node:http + undici proxy (the floor for a proxy in Node), each as one hop (throughput)
+// and as two hops (client + server side).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,16 +97,18 @@ backend b
   return { port, proc };
 }
 
-async function fastify(upstream: number): Promise<{ port: number; proc: Proc }> {
-  const port = await freePort();
-  const script = new URL('./fastify-proxy.ts', import.meta.url).pathname;
-  const proc = start(`fastify-${upstream}`, process.execPath, [
-    script,
-    String(port),
-    `http://127.0.0.1:${upstream}`,
-  ]);
-  await waitForPort(port);
-  return { port, proc };
+/** A reverse proxy written in Node, run from a script beside this one as `SCRIPT LISTEN_PORT UPSTREAM_URL`. */
+function nodeProxy(script: string) {
+  return async (upstream: number): Promise<{ port: number; proc: Proc }> => {
+    const port = await freePort();
+    const proc = start(`${script}-${upstream}`, process.execPath, [
+      new URL(`./${script}`, import.meta.url).pathname,
+      String(port),
+      `http://127.0.0.1:${upstream}`,
+    ]);
+    await waitForPort(port);
+    return { port, proc };
+  };
 }
 
 function twoHops(name: string, hop: (upstream: number) => Promise<{ port: number; proc: Proc }>): Target {
@@ -133,5 +136,6 @@ export const referenceTargets: readonly Target[] = [
   direct,
   twoHops('nginx', nginxProxy),
   twoHops('haproxy', haproxy),
-  twoHops('@fastify/http-proxy', fastify),
+  twoHops('@fastify/http-proxy', nodeProxy('fastify-proxy.ts')),
+  twoHops('node:http + undici (floor)', nodeProxy('node-floor.ts')),
 ];
