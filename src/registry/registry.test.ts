@@ -226,3 +226,90 @@ subsets:
     ['10.9.0.1:15432 true', '10.9.0.2:15432 false'],
   );
 });
+
+test('a config change keeps what unchanged services derived; changed ones, and those whose workloads changed, are recomputed', () => {
+  const reg = new ServiceRegistry();
+  reg.setConfig(bookinfo);
+  const pod = (name: string, namespace: string, address: string, labels: Record<string, string>) =>
+    workloadFromTemplate({ metadata: { labels } }, { name, namespace, address });
+  reg.upsertPod(pod('reviews-v1-0', 'default', '127.1.0.5', { app: 'reviews', version: 'v1' }));
+  reg.upsertPod(pod('web-0', 'shop', '127.1.0.9', { app: 'web' }));
+  const reviews = reg.service('reviews.default.svc.cluster.local');
+  const endpoints = reg.endpoints('reviews.default.svc.cluster.local');
+  const reviewsPod = reg.workloadByAddress('127.1.0.5')!;
+  const webPod = reg.workloadByAddress('127.1.0.9')!;
+  const servicesOfReviews = reg.servicesOf(reviewsPod);
+  assert.deepEqual(
+    reg.servicesOf(webPod).map((s) => s.name),
+    ['web'],
+  );
+
+  const extra = load(`apiVersion: v1
+kind: Service
+metadata:
+  name: extra
+  namespace: shop
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 8000
+`);
+  const added = reg.setConfig([...bookinfo, ...extra]);
+  assert.equal(added.servicesChanged, true);
+  assert.deepEqual([...added.endpointHosts], ['extra.shop.svc.cluster.local']);
+  assert.equal(reg.service('reviews.default.svc.cluster.local'), reviews, 'the unchanged service is kept');
+  assert.equal(reg.endpoints('reviews.default.svc.cluster.local'), endpoints, 'and its endpoints');
+  assert.equal(reg.servicesOf(reviewsPod), servicesOfReviews, 'and the services of its pods');
+  assert.deepEqual(
+    reg
+      .servicesOf(webPod)
+      .map((s) => s.name)
+      .sort(),
+    ['extra', 'web'],
+  );
+
+  // The reviews Service now targets another port: its endpoints follow.
+  const retargeted = [
+    ...bookinfo.filter((r) => !(r.kind === 'Service' && r.metadata.name === 'reviews')),
+    ...load(`apiVersion: v1
+kind: Service
+metadata:
+  name: reviews
+spec:
+  selector:
+    app: reviews
+  ports:
+  - name: http
+    port: 9080
+    targetPort: 9081
+`),
+  ];
+  const changed = reg.setConfig([...retargeted, ...extra]);
+  assert.equal(changed.servicesChanged, true);
+  assert.deepEqual([...changed.endpointHosts], ['reviews.default.svc.cluster.local']);
+  assert.deepEqual(
+    reg.endpoints('reviews.default.svc.cluster.local').map((e) => e.port),
+    [9081],
+  );
+
+  // A WorkloadEntry in shop (config, not a pod) joins the endpoints of the services there.
+  const entry = load(`apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata:
+  name: vm-1
+  namespace: shop
+spec:
+  address: 10.1.0.1
+  labels:
+    app: web
+`);
+  const joined = reg.setConfig([...retargeted, ...extra, ...entry]);
+  assert.equal(joined.servicesChanged, false);
+  assert.deepEqual([...joined.endpointHosts].sort(), [
+    'extra.shop.svc.cluster.local',
+    'web.shop.svc.cluster.local',
+  ]);
+  assert.ok(reg.endpoints('extra.shop.svc.cluster.local').some((e) => e.address === '10.1.0.1'));
+});

@@ -36,11 +36,17 @@ export type RegistryListener = (change: RegistryChange) => void;
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
+const NONE: readonly ServiceRecord[] = [];
+
 export class ServiceRegistry implements RegistryView, PodSink {
   readonly domain: string;
   #records = new Map<string, ServiceRecord>();
   /** Records with a selector by namespace: the ones a workload there can belong to. */
   #selecting = new Map<string, ServiceRecord[]>();
+  #servicesOf = new WeakMap<
+    Workload,
+    { selecting: readonly ServiceRecord[]; services: readonly MeshService[] }
+  >();
   #configWorkloads = new Map<string, Workload>();
   #pods = new Map<string, Workload>();
   #endpoints = new Map<string, readonly Endpoint[]>();
@@ -92,19 +98,36 @@ export class ServiceRegistry implements RegistryView, PodSink {
         }
       }
     }
+    // A record equal to the one held is kept, with what was derived from it (its endpoints, the
+    // services of a workload): a config change usually concerns few services of many.
+    const changed: string[] = [];
+    for (const [host, rec] of records) {
+      const held = this.#records.get(host);
+      if (held && sameRecord(held, rec)) records.set(host, held);
+      else changed.push(host);
+    }
     const servicesChanged = !sameServices(this.#records, records);
     const changedWorkloads = diffKeys(this.#configWorkloads, workloads);
     this.#records = records;
-    this.#selecting = new Map();
+    const selecting = new Map<string, ServiceRecord[]>();
     for (const r of records.values())
       if (r.selector) {
-        const list = this.#selecting.get(r.service.namespace);
+        const list = selecting.get(r.service.namespace);
         if (list) list.push(r);
-        else this.#selecting.set(r.service.namespace, [r]);
+        else selecting.set(r.service.namespace, [r]);
       }
+    for (const [ns, list] of selecting) {
+      const held = this.#selecting.get(ns);
+      if (held?.length === list.length && held.every((r, i) => r === list[i])) selecting.set(ns, held);
+    }
+    this.#selecting = selecting;
     this.#configWorkloads = workloads;
     this.#reindex();
-    const endpointHosts = this.#recomputeEndpoints([...records.keys()]);
+    // Endpoints change with their record, or with the config workloads of its namespace.
+    const namespaces = new Set([...changedWorkloads].map((k) => k.slice(0, k.indexOf('/'))));
+    for (const [host, rec] of records)
+      if (namespaces.has(rec.service.namespace) && !changed.includes(host)) changed.push(host);
+    const endpointHosts = this.#recomputeEndpoints(changed);
     return this.#emit({ servicesChanged, endpointHosts, workloads: changedWorkloads });
   }
 
@@ -144,9 +167,16 @@ export class ServiceRegistry implements RegistryView, PodSink {
   }
 
   servicesOf(workload: Workload): readonly MeshService[] {
-    return (this.#selecting.get(workload.namespace) ?? [])
+    // Asked for every proxy on every push: kept per workload (a changed pod is a new Workload)
+    // while the services of its namespace stay the same.
+    const selecting = this.#selecting.get(workload.namespace) ?? NONE;
+    const known = this.#servicesOf.get(workload);
+    if (known?.selecting === selecting) return known.services;
+    const services = selecting
       .filter((r) => r.service.origin === 'kubernetes' && selectorMatches(r.selector, workload.labels))
       .map((r) => r.service);
+    this.#servicesOf.set(workload, { selecting, services });
+    return services;
   }
 
   #podChanged(k: string, old: Workload | undefined, pod: Workload | undefined): void {
@@ -221,9 +251,14 @@ function sameServices(a: Map<string, ServiceRecord>, b: Map<string, ServiceRecor
   if (a.size !== b.size) return false;
   for (const [host, rec] of a) {
     const other = b.get(host);
-    if (!other || JSON.stringify(other.service) !== JSON.stringify(rec.service)) return false;
+    if (!other || (other !== rec && JSON.stringify(other.service) !== JSON.stringify(rec.service)))
+      return false;
   }
   return true;
+}
+
+function sameRecord(a: ServiceRecord, b: ServiceRecord): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function diffKeys(a: Map<string, Workload>, b: Map<string, Workload>): Set<string> {

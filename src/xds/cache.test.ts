@@ -1,12 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE } from '../envoy/index.ts';
+import protobuf from 'protobufjs';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, packAny, ROUTE_TYPE } from '../envoy/index.ts';
 import type { MemoryStore } from '../config/index.ts';
 import type { ControlPlane } from './index.ts';
 import { startControlPlane } from './index.ts';
 import { AdsClient } from './fixtures/ads-client.ts';
-import { addPod, applyYaml, node, storeWith } from './fixtures/harness.ts';
+import { addPod, applyYaml, node, storeWith, World } from './fixtures/harness.ts';
+import { ResourceCache } from './cache.ts';
+import type { Json } from './envoy-util.ts';
+import { GENERATORS } from './generators.ts';
 
 const bookinfo = readFileSync(new URL('./fixtures/bookinfo.yaml', import.meta.url), 'utf8');
 const RATINGS = 'outbound|9080||ratings.default.svc.cluster.local';
@@ -150,3 +154,98 @@ spec:
   // Unchanged clusters were not sent again, and nothing of theirs was re-encoded.
   assert.ok(after.hits >= before.hits);
 });
+
+test('a route configuration encoded host by host has the bytes of encoding it whole', () => {
+  const w = new World(
+    `${bookinfo}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+spec:
+  host: reviews
+  subsets:
+  - name: v1
+    labels:
+      version: v1
+  - name: v2
+    labels:
+      version: v2
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+spec:
+  hosts:
+  - reviews
+  http:
+  - match:
+    - headers:
+        end-user:
+          exact: jason
+      uri:
+        prefix: /api
+    route:
+    - destination:
+        host: reviews
+        subset: v2
+    fault:
+      abort:
+        httpStatus: 500
+        percentage:
+          value: 10
+  - route:
+    - destination:
+        host: reviews
+        subset: v1
+      weight: 90
+    - destination:
+        host: reviews
+        subset: v2
+      weight: 10
+    timeout: 2s
+    retries:
+      attempts: 3
+      perTryTimeout: 500ms
+`,
+    [{ name: 'productpage-v1-0', ip: '127.1.0.2', labels: { app: 'productpage' } }],
+  );
+  const proxy = w.proxy(node('sidecar', '127.1.0.2', 'productpage-v1-0'));
+  const rds = GENERATORS.get(ROUTE_TYPE)!;
+  const routes = rds.generate(proxy, w.push(), {
+    names: ['9080', 'http_proxy'],
+    key: '9080,http_proxy',
+    wildcard: false,
+  });
+  const [first] = routes;
+  assert.ok(first && (first.virtualHosts as Json[]).length > 2);
+  const configs: Json[] = [
+    ...routes,
+    { virtualHosts: first.virtualHosts, validateClusters: { value: false } },
+    { name: '', virtualHosts: [] },
+    {
+      name: 'last-host-only',
+      virtualHosts: (first.virtualHosts as Json[]).slice(-1),
+      internalOnlyHeaders: ['x-a'],
+    },
+  ];
+  const cache = new ResourceCache();
+  for (const rc of configs) assert.deepEqual(cache.entry(ROUTE_TYPE, rc), wholeEntry(rc), String(rc.name));
+  // A host that does not encode is refused as the whole configuration would be.
+  const bad = { name: 'bad', virtualHosts: [{ name: 'v', domains: 'not-a-list' }] };
+  assert.throws(() => packAny(ROUTE_TYPE, bad));
+  assert.throws(() => cache.entry(ROUTE_TYPE, bad), /domains/);
+});
+
+/** The resources entry of a route configuration encoded in one piece. */
+function wholeEntry(rc: Json): Buffer {
+  const any = packAny(ROUTE_TYPE, rc);
+  const w = protobuf.Writer.create();
+  w.uint32((2 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).string(any.typeUrl);
+  w.uint32((2 << 3) | 2).bytes(any.value);
+  w.ldelim();
+  return Buffer.from(w.finish());
+}

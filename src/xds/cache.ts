@@ -6,7 +6,7 @@
 // resource's version in delta xDS.
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
-import { packAny } from '../envoy/index.ts';
+import { envoyRoot, packAny, ROUTE_TYPE } from '../envoy/index.ts';
 import type { Json } from './envoy-util.ts';
 
 /** Past this many bytes the cache drops what the latest pushes did not use. */
@@ -52,6 +52,8 @@ export class ResourceCache {
   /** The same object asked for again (shared between proxies within a push): no digest needed. */
   #byObject = new WeakMap<Json, Encoded>();
   #lists = new WeakMap<readonly Json[], Buffer>();
+  /** Encoded virtual hosts by content, in generations like the resources. */
+  #vhosts = { current: new Map<string, Buffer>(), previous: new Map<string, Buffer>() };
   #hits = 0;
   #misses = 0;
 
@@ -77,7 +79,7 @@ export class ResourceCache {
       if (entry) this.#hits++;
       else {
         entry = {
-          sotw: encodeEntry(typeUrl, resource),
+          sotw: encodeEntry(typeUrl, resource, (vh) => this.#virtualHost(vh)),
           // 128 bits of the digest tell versions apart well enough.
           version: digest.slice(0, 22),
           name: String(resource.name ?? resource.clusterName ?? ''),
@@ -90,6 +92,17 @@ export class ResourceCache {
     } else this.#hits++;
     this.#byObject.set(resource, entry);
     return entry;
+  }
+
+  /** A `virtual_hosts` entry (field 2) of a RouteConfiguration, encoded once per content. */
+  #virtualHost(vh: Json): Buffer {
+    const key = JSON.stringify(vh);
+    let bytes = this.#vhosts.current.get(key);
+    if (!bytes) {
+      bytes = this.#vhosts.previous.get(key) ?? virtualHostEntry(vh);
+      this.#vhosts.current.set(key, bytes);
+    }
+    return bytes;
   }
 
   /** The resource as a `resources` entry (field 2, a google.protobuf.Any) of a DiscoveryResponse. */
@@ -132,6 +145,7 @@ export class ResourceCache {
     this.#previous = this.#current;
     this.#current = new Map();
     this.#currentBytes = 0;
+    this.#vhosts = { current: new Map(), previous: this.#vhosts.current };
   }
 }
 
@@ -139,12 +153,51 @@ function size(e: Encoded): number {
   return e.sotw.length + (e.delta?.length ?? 0);
 }
 
-function encodeEntry(typeUrl: string, resource: Json): Buffer {
-  const any = packAny(typeUrl, resource);
+function encodeEntry(typeUrl: string, resource: Json, virtualHost: (vh: Json) => Buffer): Buffer {
+  const value =
+    typeUrl === ROUTE_TYPE && Array.isArray(resource.virtualHosts)
+      ? encodeRouteConfiguration(resource, virtualHost)
+      : packAny(typeUrl, resource).value;
   const w = protobuf.Writer.create();
   w.uint32((2 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(any.typeUrl);
-  w.uint32((2 << 3) | 2).bytes(any.value);
+  w.uint32((1 << 3) | 2).string(typeUrl);
+  w.uint32((2 << 3) | 2).bytes(value);
+  w.ldelim();
+  return Buffer.from(w.finish());
+}
+
+/** A RouteConfiguration is mostly its virtual hosts, and a change alters few of them: the hosts are
+ * encoded one by one (each once per content) and the rest around them. Fields are written in field
+ * number order, so the virtual hosts (field 2) follow the name (field 1): the bytes are those of
+ * encoding the whole message at once. */
+function encodeRouteConfiguration(rc: Json, virtualHost: (vh: Json) => Buffer): Buffer {
+  const { virtualHosts, ...rest } = rc;
+  const others = packAny(ROUTE_TYPE, rest).value;
+  const hosts = (virtualHosts as Json[]).map(virtualHost);
+  const at = others[0] === ((1 << 3) | 2) ? fieldEnd(others, 0) : 0;
+  return Buffer.concat([others.subarray(0, at), ...hosts, others.subarray(at)]);
+}
+
+/** The end of the length-delimited field starting at `at`: past its tag, length and bytes. */
+function fieldEnd(b: Uint8Array, at: number): number {
+  let i = at + 1;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = b[i++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  return i + length;
+}
+
+function virtualHostEntry(vh: Json): Buffer {
+  const type = envoyRoot().lookupType('envoy.config.route.v3.VirtualHost');
+  const message = type.fromObject(vh);
+  const problem = type.verify(message);
+  if (problem) throw new TypeError(`${ROUTE_TYPE}: virtual host ${String(vh.name)}: ${problem}`);
+  const w = protobuf.Writer.create();
+  w.uint32((2 << 3) | 2).fork();
+  type.encode(message, w);
   w.ldelim();
   return Buffer.from(w.finish());
 }

@@ -1,8 +1,9 @@
 // One ADS stream: the proxy behind it, what it subscribed to per type, what was sent and acked,
-// and its own push queue, so that a slow proxy only delays itself. `Connection` holds what the
-// state-of-the-world and the incremental (delta.ts) protocols share; `SotwConnection` is the former.
+// and its own push queue, so that a slow proxy only delays itself. A push holds one of the
+// server's push permits (Istio's push throttle) while it builds and writes its responses.
+// `Connection` holds what the state-of-the-world and the incremental (delta.ts) protocols share;
+// `SotwConnection` is the former.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { ENDPOINT_TYPE, PUSH_ORDER } from '../envoy/index.ts';
 import type { RegistryView } from '../registry/index.ts';
@@ -14,7 +15,7 @@ import type { Proxy } from './proxy.ts';
 import type { Throttle } from './throttle.ts';
 import type { ResourceCache } from './cache.ts';
 import type { ResponseHeader } from './wire.ts';
-import { encodeResponse } from './wire.ts';
+import { encodeResponse, FRAME_PREFIX } from './wire.ts';
 import type { PushContext } from './push-context.ts';
 
 export interface DiscoveryRequestMessage {
@@ -26,7 +27,7 @@ export interface DiscoveryRequestMessage {
   readonly errorDetail?: { code?: number; message?: string } | null;
 }
 
-/** Responses are written already encoded (see wire.ts). */
+/** Responses are written encoded and framed (see wire.ts). */
 export type AdsStream = ServerDuplexStream<DiscoveryRequestMessage, Buffer>;
 
 /** What a connection needs of its stream: writing encoded responses. */
@@ -48,6 +49,8 @@ export interface TypeState extends Watched {
   sentAt?: Date;
   ackedVersion?: string;
   ackedNonce?: string;
+  /** When the latest ACK came (ms on the performance clock). */
+  ackedAt?: number;
   nack?: Nack;
   /** The resources the proxy was last sent (state of the world), for config_dump. */
   lastSent: Json[];
@@ -154,10 +157,9 @@ export abstract class Connection {
   #queued: PushRequest | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
-  /** The connection's permit while any of its responses awaits an ACK (one per connection, so a
-   * proxy that ACKs CDS only after EDS, as Envoy does when warming, never waits on itself). */
-  #permit: (() => void) | undefined;
-  readonly #awaiting = new Set<string>();
+  /** Responses handed to the stream and not yet written out, and who waits for none to be left. */
+  #writing = 0;
+  #written: (() => void)[] = [];
 
   constructor(proxy: Proxy, stream: ResponseStream, ctx: ConnectionContext) {
     this.proxy = proxy;
@@ -172,7 +174,9 @@ export abstract class Connection {
 
   close(): void {
     this.#closed = true;
-    this.settled(undefined);
+    // A closed stream does not report its last writes.
+    this.#writing = 0;
+    for (const w of this.#written.splice(0)) w();
   }
 
   /** Resolves when every send queued so far has been written. */
@@ -191,12 +195,14 @@ export abstract class Connection {
       if (!queued || this.#closed) return;
       this.proxy.workload = this.proxy.ip ? registry.workloadByAddress(this.proxy.ip) : undefined;
       const push = currentPush();
-      for (const typeUrl of PUSH_ORDER) {
+      const types = PUSH_ORDER.filter((typeUrl) => {
         const state = this.types.get(typeUrl);
-        const gen = GENERATORS.get(typeUrl);
-        if (!state || !gen || !gen.needsPush(this.proxy, push, queued, state)) continue;
-        await this.send(typeUrl, push, queued);
-      }
+        return state && GENERATORS.get(typeUrl)?.needsPush(this.proxy, push, queued, state);
+      });
+      if (types.length === 0) return;
+      await this.#throttled(() => {
+        for (const typeUrl of types) this.send(typeUrl, push, queued);
+      });
     });
   }
 
@@ -206,33 +212,23 @@ export abstract class Connection {
   }
 
   /** Builds and writes the response of `typeUrl` for a push (`req`) or for the proxy's request. */
-  protected abstract send(typeUrl: string, push: PushContext, req?: PushRequest): Promise<void>;
+  protected abstract send(typeUrl: string, push: PushContext, req?: PushRequest): void;
 
   /** Runs `task` after every send queued so far. */
-  protected enqueue(task: () => Promise<void>): void {
-    this.#chain = this.#chain.then(task);
+  protected enqueue(task: () => void): void {
+    this.#chain = this.#chain.then(() => this.#throttled(task));
   }
 
-  /** Waits for the connection's push permit and marks `typeUrl` as awaiting an answer; false once
-   * the connection closed meanwhile. */
-  protected async acquire(typeUrl: string): Promise<boolean> {
-    this.#permit ??= await this.ctx.throttle.acquire();
-    if (this.#closed) {
-      this.settled(undefined);
-      return false;
-    }
-    this.#awaiting.add(typeUrl);
-    return true;
-  }
-
-  /** The response of `typeUrl` was answered (all of them when undefined); with nothing left
-   * awaiting an answer, the permit goes back. */
-  protected settled(typeUrl: string | undefined): void {
-    if (typeUrl === undefined) this.#awaiting.clear();
-    else this.#awaiting.delete(typeUrl);
-    if (this.#awaiting.size === 0 && this.#permit) {
-      this.#permit();
-      this.#permit = undefined;
+  /** Runs `task` holding a push permit, given back once what it wrote is out (as Istio's push
+   * throttle bounds the pushes being generated and sent, not the answers awaited). */
+  async #throttled(task: () => void): Promise<void> {
+    const release = await this.ctx.throttle.acquire();
+    try {
+      if (this.#closed) return;
+      await this.ctx.throttle.exclusive(task);
+      if (this.#writing > 0) await new Promise<void>((r) => this.#written.push(r));
+    } finally {
+      release();
     }
   }
 
@@ -244,7 +240,6 @@ export abstract class Connection {
     version: string,
     error?: string,
   ): void {
-    this.settled(typeUrl);
     if (error !== undefined) {
       state.nack = { version: state.sentVersion ?? '', nonce, message: error, at: new Date() };
       this.ctx.metrics.rejected(GENERATORS.get(typeUrl)!.short);
@@ -252,13 +247,21 @@ export abstract class Connection {
     }
     state.ackedVersion = version;
     state.ackedNonce = nonce;
+    state.ackedAt = performance.now();
     state.nack = undefined;
     if (state.sentAt) this.ctx.metrics.converged((Date.now() - state.sentAt.getTime()) / 1000);
   }
 
-  /** Writes an encoded response, waiting while the stream's buffer is full. */
-  protected async write(response: Buffer): Promise<void> {
-    if (!this.#stream.write(response) && !this.#closed) await once(this.#stream, 'drain');
+  /** Writes an encoded response. A push does not wait for the stream to drain (it writes one
+   * response per type at most): the connection's next push waits until this one's are out. */
+  protected write(response: Buffer): void {
+    this.#writing++;
+    this.#stream.write(response, () => this.#wrote());
+  }
+
+  #wrote(): void {
+    if (this.#writing === 0 || --this.#writing > 0) return;
+    for (const w of this.#written.splice(0)) w();
   }
 }
 
@@ -302,11 +305,10 @@ export class SotwConnection extends Connection {
     return { ...sortedNames(requested), wildcard, requested };
   }
 
-  protected async send(typeUrl: string, push: PushContext, req?: PushRequest): Promise<void> {
+  protected send(typeUrl: string, push: PushContext, req?: PushRequest): void {
     const state = this.types.get(typeUrl);
     const gen = GENERATORS.get(typeUrl);
     if (!state || !gen || this.closed) return;
-    if (!(await this.acquire(typeUrl))) return;
     const started = performance.now();
     let parts: Json[][];
     let bodies: Buffer[];
@@ -318,12 +320,10 @@ export class SotwConnection extends Connection {
     } catch (e) {
       // A resource that does not encode is a translation bug: keep the proxy on its last config.
       this.ctx.metrics.generateError(gen.short, (e as Error).message);
-      this.settled(typeUrl);
       return;
     }
     if (req && req.full && sameBodies(state.lastBodies, bodies)) {
       // A push that would repeat the proxy's current config byte for byte is left out.
-      this.settled(typeUrl);
       return;
     }
     state.lastBodies = bodies;
@@ -336,7 +336,7 @@ export class SotwConnection extends Connection {
     const resources = parts.length === 1 ? parts[0]! : parts.flat();
     state.lastSent =
       req && !req.full && typeUrl === ENDPOINT_TYPE ? mergeByName(state.lastSent, resources) : resources;
-    this.ctx.metrics.pushed(gen.short, (performance.now() - started) / 1000, response.length);
-    await this.write(response);
+    this.ctx.metrics.pushed(gen.short, (performance.now() - started) / 1000, response.length - FRAME_PREFIX);
+    this.write(response);
   }
 }

@@ -1,9 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../envoy/index.ts';
+import * as grpc from '@grpc/grpc-js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, envoyRoot, LISTENER_TYPE, ROUTE_TYPE } from '../envoy/index.ts';
 import type { MemoryStore } from '../config/index.ts';
-import type { ControlPlane } from './index.ts';
+import type { ControlPlane, NodeInfo } from './index.ts';
+import { GENERATORS } from './index.ts';
+import { encodeDeltaResponse, messageOf } from './wire.ts';
 import { DeltaClient } from './fixtures/delta-client.ts';
 import { addPod, applyYaml, bookinfoControlPlane, node } from './fixtures/harness.ts';
 
@@ -220,4 +223,95 @@ test('delta: a reconnecting proxy naming what it holds gets only what changed or
   assert.equal(row.CDS, 'SYNCED');
   assert.equal(row.EDS, 'SYNCED');
   again.close();
+});
+
+/** A delta ADS stream keeping each response as the bytes that arrived. */
+function rawStream(n: NodeInfo): {
+  send(m: Record<string, unknown>): void;
+  next(typeUrl: string): Promise<{ bytes: Buffer; response: DecodedResponse }>;
+  close(): void;
+} {
+  const client = new grpc.Client(`127.0.0.1:${cp.xdsPort}`, grpc.credentials.createInsecure());
+  const call = client.makeBidiStreamRequest(
+    '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
+    (m: Record<string, unknown>) => Buffer.from(DeltaRequest.encode(DeltaRequest.fromObject(m)).finish()),
+    (b: Buffer) => b,
+  );
+  call.on('error', () => undefined);
+  const got: Buffer[] = [];
+  call.on('data', (b: Buffer) => got.push(b));
+  let first = true;
+  return {
+    send(m) {
+      call.write({ ...(first ? { node: n } : {}), ...m });
+      first = false;
+    },
+    async next(typeUrl) {
+      for (;;) {
+        const i = got.findIndex((b) => decode(b).typeUrl === typeUrl);
+        if (i >= 0) {
+          const [bytes] = got.splice(i, 1);
+          return { bytes: bytes!, response: decode(bytes!) };
+        }
+        await sleep(5);
+      }
+    },
+    close() {
+      call.end();
+      client.close();
+    },
+  };
+}
+
+interface DecodedResponse {
+  systemVersionInfo: string;
+  typeUrl: string;
+  nonce: string;
+  resources: { name: string }[];
+  removedResources: string[];
+}
+
+const DeltaRequest = envoyRoot().lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+const DeltaResponse = envoyRoot().lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+
+function decode(b: Buffer): DecodedResponse {
+  return DeltaResponse.toObject(DeltaResponse.decode(b), { arrays: true }) as DecodedResponse;
+}
+
+test('delta: proxies alike get one encoded response, the bytes a response encoded for one stream has; different subscriptions get exactly theirs', async () => {
+  const a = rawStream(node('sidecar', '127.1.0.20', 'alike-a'));
+  const b = rawStream(node('sidecar', '127.1.0.21', 'alike-b'));
+  for (const s of [a, b]) s.send({ typeUrl: ROUTE_TYPE, resourceNamesSubscribe: ['http_proxy'] });
+  const [ra, rb] = [await a.next(ROUTE_TYPE), await b.next(ROUTE_TYPE)];
+  assert.deepEqual(ra.bytes, rb.bytes, 'the same response, nonce and all');
+  assert.deepEqual(
+    ra.response.resources.map((r) => r.name),
+    ['http_proxy'],
+  );
+  // The same response encoded for one stream alone, from the resources the server generates.
+  const conn = cp.server.connections().find((c) => c.proxy.podName === 'alike-a');
+  assert.ok(conn);
+  const [rc] = GENERATORS.get(ROUTE_TYPE)!.generate(conn.proxy, cp.server.pushContext, {
+    names: ['http_proxy'],
+    key: 'http_proxy',
+    wildcard: false,
+  });
+  const cache = cp.server.cache;
+  const own = encodeDeltaResponse(
+    { ...ra.response, controlPlane: 'caravel' },
+    [cache.deltaBytes(cache.deltaEntry(ROUTE_TYPE, rc!))],
+    [],
+  );
+  assert.deepEqual(ra.bytes, messageOf(own));
+
+  a.send({ typeUrl: ENDPOINT_TYPE, resourceNamesSubscribe: [REVIEWS] });
+  b.send({ typeUrl: ENDPOINT_TYPE, resourceNamesSubscribe: [RATINGS, REVIEWS] });
+  const [ea, eb] = [await a.next(ENDPOINT_TYPE), await b.next(ENDPOINT_TYPE)];
+  assert.deepEqual(
+    ea.response.resources.map((r) => r.name),
+    [REVIEWS],
+  );
+  assert.deepEqual(eb.response.resources.map((r) => r.name).sort(), [RATINGS, REVIEWS]);
+  a.close();
+  b.close();
 });

@@ -16,7 +16,7 @@ import type { Json } from './envoy-util.ts';
 import type { PushRequest } from './generators.ts';
 import { GENERATORS, WILDCARD_TYPES } from './generators.ts';
 import type { PushContext } from './push-context.ts';
-import { encodeDeltaResponse } from './wire.ts';
+import { encodeDeltaResponse, FRAME_PREFIX } from './wire.ts';
 
 export interface DeltaDiscoveryRequestMessage {
   readonly node?: unknown;
@@ -197,11 +197,10 @@ export class DeltaConnection extends Connection {
     return wildcardAdded ? EVERYTHING : fresh;
   }
 
-  protected async send(typeUrl: string, push: PushContext, req?: PushRequest, asked?: Asked): Promise<void> {
+  protected send(typeUrl: string, push: PushContext, req?: PushRequest, asked?: Asked): void {
     const state = this.types.get(typeUrl) as DeltaTypeState | undefined;
     const gen = GENERATORS.get(typeUrl);
     if (!state || !gen || this.closed) return;
-    if (!(await this.acquire(typeUrl))) return;
     const started = performance.now();
     const cache = this.ctx.cache;
     // An endpoint-only push generates just the assignments that changed: nothing is removed then.
@@ -216,7 +215,6 @@ export class DeltaConnection extends Connection {
     } catch (e) {
       // A resource that does not encode is a translation bug: keep the proxy on its last config.
       this.ctx.metrics.generateError(gen.short, (e as Error).message);
-      this.settled(typeUrl);
       return;
     }
     // Names just asked for that do not exist: saying so ends the proxy's wait for them.
@@ -230,13 +228,12 @@ export class DeltaConnection extends Connection {
     if (effective.length === 0 && missing.length === 0 && !asked?.first) {
       state.holdings = steps.map((s) => s.next);
       state.initial = undefined;
-      this.settled(typeUrl);
       return;
     }
     const header = { systemVersionInfo: push.version, typeUrl, controlPlane: this.ctx.identifier };
     const only = effective.length === 1 && missing.length === 0 ? effective[0]! : undefined;
     let response: { readonly nonce: string; readonly bytes: Buffer };
-    if (only && only.response?.nonce !== state.sentNonce) {
+    if (only && (!only.response || only.response.nonce !== state.sentNonce)) {
       // Shared by every proxy making this step (a nonce only has to differ within a stream).
       only.response ??= encodeStep(cache, header, [only], []);
       response = only.response;
@@ -247,8 +244,12 @@ export class DeltaConnection extends Connection {
     state.sentVersion = push.version;
     state.sentNonce = response.nonce;
     state.sentAt = new Date();
-    this.ctx.metrics.pushed(gen.short, (performance.now() - started) / 1000, response.bytes.length);
-    await this.write(response.bytes);
+    this.ctx.metrics.pushed(
+      gen.short,
+      (performance.now() - started) / 1000,
+      response.bytes.length - FRAME_PREFIX,
+    );
+    this.write(response.bytes);
   }
 }
 

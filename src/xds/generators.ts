@@ -161,7 +161,7 @@ const eds: Generator = {
       });
     // Proxies alike ask for the same clusters: the whole list is shared too.
     const hosts = partial ? [...req.endpointHosts].sort().join(',') : '*';
-    return push.memo(`eds-list|${hosts}|${locality}|${push.proxyKey(proxy)}|${watched.key}`, build);
+    return push.memoBy(`eds-list|${hosts}|${locality}|${push.proxyKey(proxy)}`, watched.key, build);
   },
   needsPush(proxy, push, req, watched) {
     if (req.full && configConcerns(proxy, push, req, EDS_KINDS)) return true;

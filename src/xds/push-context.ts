@@ -87,6 +87,7 @@ export class PushContext {
   readonly usesSourceLabels: boolean;
   readonly #drCache = new Map<string, DestinationRule | undefined>();
   readonly #memo = new Map<string, unknown>();
+  readonly #memoBy = new Map<string, Map<string, unknown>>();
   /** DestinationRules by resolved host; wildcard hosts apart. */
   readonly #drByHost = new Map<string, IndexedRule[]>();
   readonly #wildcardDrs: IndexedRule[] = [];
@@ -127,6 +128,17 @@ export class PushContext {
     if (this.#memo.has(key)) return this.#memo.get(key) as T;
     const value = build();
     this.#memo.set(key, value);
+    return value;
+  }
+
+  /** `memo` under `key` and a second key taken as it is rather than joined into one string: a
+   * subscription's names joined are long, and proxies alike share the very same string. */
+  memoBy<T>(key: string, names: string, build: () => T): T {
+    let inner = this.#memoBy.get(key);
+    if (!inner) this.#memoBy.set(key, (inner = new Map()));
+    if (inner.has(names)) return inner.get(names) as T;
+    const value = build();
+    inner.set(names, value);
     return value;
   }
 

@@ -14,6 +14,7 @@ import type { DeltaAdsStream } from './delta.ts';
 import { DeltaConnection } from './delta.ts';
 import type { PushRequest } from './generators.ts';
 import { mergeRequests } from './generators.ts';
+import { framedResponses, unframe } from './passthrough.ts';
 import type { ConfigEvent, ConfigInput } from './input.ts';
 import { METRICS, XdsMetrics } from './metrics.ts';
 import type { Proxy } from './proxy.ts';
@@ -31,7 +32,8 @@ export interface DiscoveryServerOptions {
   /** Longest a push waits while changes keep arriving. */
   readonly maxDebounceMs?: number;
   readonly identifier?: string;
-  /** Responses in flight (sent, not yet ACKed) across all proxies; Istio's push throttle is 100. */
+  /** Pushes in progress (generated, not yet written out) across all proxies; Istio's push throttle
+   * is 100. */
   readonly maxInFlight?: number;
 }
 
@@ -102,24 +104,24 @@ export class DiscoveryServer {
 
   /** Serves ADS on `address` ("127.0.0.1:0" picks a port); returns the bound port. */
   async listen(address: string): Promise<number> {
-    const server = new grpc.Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024 });
     const pkg = grpc.loadPackageDefinition(discoveryPackageDefinition()) as unknown as {
       envoy: {
         service: { discovery: { v3: { AggregatedDiscoveryService: { service: grpc.ServiceDefinition } } } };
       };
     };
     const service = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService.service;
+    const sotw = service.StreamAggregatedResources!;
+    const delta = service.DeltaAggregatedResources!;
+    // Responses are encoded and framed by wire.ts from shared, pre-encoded resources, and written to
+    // every stream as they are (passthrough.ts).
+    const server = new grpc.Server({
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      interceptors: [framedResponses(new Set([sotw.path, delta.path]))],
+    });
     const definition: grpc.ServiceDefinition = {
       ...service,
-      // Responses are encoded by wire.ts from shared, pre-encoded resources.
-      StreamAggregatedResources: {
-        ...service.StreamAggregatedResources!,
-        responseSerialize: (b: Buffer) => b,
-      },
-      DeltaAggregatedResources: {
-        ...service.DeltaAggregatedResources!,
-        responseSerialize: (b: Buffer) => b,
-      },
+      StreamAggregatedResources: { ...sotw, responseSerialize: unframe },
+      DeltaAggregatedResources: { ...delta, responseSerialize: unframe },
     };
     server.addService(definition, {
       StreamAggregatedResources: (stream: AdsStream) =>

@@ -1,6 +1,33 @@
 // DiscoveryResponse and DeltaDiscoveryResponse encoding: a response is its header fields followed
 // by resource entries that were encoded once and are shared between proxies (see cache.ts).
+//
+// A response is built as a gRPC message frame (the 5-byte length prefix, then the message), so the
+// same bytes can go to every stream that gets the response without a copy per stream (see
+// passthrough.ts); `messageOf` is the message inside.
 import protobuf from 'protobufjs';
+
+/** gRPC's length prefix: a compression flag (0: not compressed) and the length, big-endian. */
+export const FRAME_PREFIX = 5;
+
+/** The message inside a frame (a view, not a copy). */
+export function messageOf(frame: Buffer): Buffer {
+  return frame.subarray(FRAME_PREFIX);
+}
+
+/** One gRPC message frame of the concatenated parts. */
+function frame(parts: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(FRAME_PREFIX + length);
+  out[0] = 0;
+  out.writeUInt32BE(length, 1);
+  let at = FRAME_PREFIX;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 export interface ResponseHeader {
   readonly versionInfo: string;
@@ -9,7 +36,7 @@ export interface ResponseHeader {
   readonly controlPlane: string;
 }
 
-/** envoy.service.discovery.v3.DiscoveryResponse from its header fields and encoded entries. */
+/** envoy.service.discovery.v3.DiscoveryResponse from its header fields and encoded entries, framed. */
 export function encodeResponse(h: ResponseHeader, bodies: readonly Buffer[]): Buffer {
   const w = protobuf.Writer.create();
   w.uint32((1 << 3) | 2).string(h.versionInfo);
@@ -20,7 +47,7 @@ export function encodeResponse(h: ResponseHeader, bodies: readonly Buffer[]): Bu
     .uint32((1 << 3) | 2)
     .string(h.controlPlane)
     .ldelim();
-  return Buffer.concat([w.finish(), ...bodies]);
+  return frame([w.finish(), ...bodies]);
 }
 
 export interface DeltaResponseHeader {
@@ -31,7 +58,7 @@ export interface DeltaResponseHeader {
 }
 
 /** envoy.service.discovery.v3.DeltaDiscoveryResponse from its header fields, encoded `Resource`
- * entries and the names of removed resources. */
+ * entries and the names of removed resources, framed. */
 export function encodeDeltaResponse(
   h: DeltaResponseHeader,
   entries: readonly Buffer[],
@@ -47,5 +74,5 @@ export function encodeDeltaResponse(
     .uint32((1 << 3) | 2)
     .string(h.controlPlane)
     .ldelim();
-  return Buffer.concat([w.finish(), ...entries]);
+  return frame([w.finish(), ...entries]);
 }
