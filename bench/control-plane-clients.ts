@@ -2,43 +2,41 @@
 // stream, state of the world or incremental (--delta), subscribes like Envoy (CDS and LDS wildcard,
 // then EDS and RDS for what they name) and ACKs every response. Responses are read field by field
 // and resources stay encoded: only the names of clusters are read.
+//
+// The transport is a lean gRPC client over node:http2 (control-plane-grpc.ts), as cheap per message
+// as Envoy's; `--client grpc-js` uses grpc-js's client instead (about three times the CPU for the
+// same messages).
 import * as grpc from '@grpc/grpc-js';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, envoyRoot, LISTENER_TYPE, ROUTE_TYPE } from '../src/envoy/index.ts';
+import type { ClientCommand } from './control-plane.ts';
 import { podAddress, serviceName } from './control-plane-config.ts';
+import type { BidiStream } from './control-plane-grpc.ts';
+import { eachField, openStream, Pieces } from './control-plane-grpc.ts';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, proxies: { type: 'string' }, delta: { type: 'boolean' } },
+  options: {
+    port: { type: 'string' },
+    proxies: { type: 'string' },
+    delta: { type: 'boolean' },
+    client: { type: 'string', default: 'h2' },
+  },
 });
 const port = Number(values.port);
 const proxies = Number(values.proxies ?? 100);
+if (values.client !== 'h2' && values.client !== 'grpc-js')
+  throw new Error(`--client must be h2 or grpc-js, not "${values.client}"`);
 
 const Request = envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryRequest');
 const DeltaRequest = envoyRoot().lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+const SOTW_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+const DELTA_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
 
-/** Calls `visit` with each length-delimited field of an encoded message; others are skipped. */
-function eachField(b: Buffer, visit: (field: number, value: Buffer) => void): void {
-  let i = 0;
-  const varint = () => {
-    let v = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = b[i++]!;
-      v += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return v;
-    }
-  };
-  while (i < b.length) {
-    const tag = varint();
-    const wire = tag % 8;
-    if (wire === 0) varint();
-    else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else {
-      const len = varint();
-      visit(Math.floor(tag / 8), b.subarray(i, i + len));
-      i += len;
-    }
-  }
+/** A string field's value. */
+function text(b: Pieces, from: number, to: number): string {
+  return b.slice(from, to).toString();
 }
 
 /** What the simulator reads of a DiscoveryResponse: resources stay encoded. */
@@ -46,93 +44,91 @@ interface Resp {
   versionInfo: string;
   typeUrl: string;
   nonce: string;
-  /** google.protobuf.Any, encoded. */
-  resources: Buffer[];
+  /** The names of the resources (read for clusters only). */
+  names: () => string[];
 }
 
-function readResponse(b: Buffer): Resp {
-  const r: Resp = { versionInfo: '', typeUrl: '', nonce: '', resources: [] };
-  eachField(b, (field, v) => {
-    if (field === 1) r.versionInfo = v.toString();
-    else if (field === 2) r.resources.push(v);
-    else if (field === 4) r.typeUrl = v.toString();
-    else if (field === 5) r.nonce = v.toString();
+function readResponse(b: Pieces): Resp {
+  const resources: [number, number][] = [];
+  const r: Resp = {
+    versionInfo: '',
+    typeUrl: '',
+    nonce: '',
+    names: () => resources.map(([f, t]) => anyName(b, f, t)),
+  };
+  eachField(b, 0, b.length, (field, from, to) => {
+    if (field === 1) r.versionInfo = text(b, from, to);
+    else if (field === 2) resources.push([from, to]);
+    else if (field === 4) r.typeUrl = text(b, from, to);
+    else if (field === 5) r.nonce = text(b, from, to);
   });
   return r;
 }
 
-/** The resource inside an encoded Any (its field 2). */
-function anyValue(any: Buffer): Buffer {
-  let value = any.subarray(0, 0);
-  eachField(any, (field, v) => {
-    if (field === 2) value = v;
+/** The name of the resource inside an encoded Any (its field 2): the resource's field 1 (the name
+ * in every xDS type), read when it comes first. */
+function anyName(b: Pieces, from: number, to: number): string {
+  let name = '';
+  eachField(b, from, to, (field, at) => {
+    if (field !== 2 || b.byte(at) !== 0x0a) return;
+    let i = at + 1;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = b.byte(i++);
+      len += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    name = text(b, i, i + len);
   });
-  return value;
+  return name;
 }
-
-const ads = {
-  path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: (m: object) => Buffer.from(Request.encode(Request.fromObject(m)).finish()),
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: readResponse,
-};
 
 /** What the simulator reads of a DeltaDiscoveryResponse. */
 interface DeltaResp {
   typeUrl: string;
   nonce: string;
-  /** envoy.service.discovery.v3.Resource, encoded. */
-  resources: Buffer[];
+  /** The names of the resources (envoy.service.discovery.v3.Resource, field 3). */
+  names: string[];
   removedResources: string[];
 }
 
-function readDeltaResponse(b: Buffer): DeltaResp {
-  const r: DeltaResp = { typeUrl: '', nonce: '', resources: [], removedResources: [] };
-  eachField(b, (field, v) => {
-    if (field === 2) r.resources.push(v);
-    else if (field === 4) r.typeUrl = v.toString();
-    else if (field === 5) r.nonce = v.toString();
-    else if (field === 6) r.removedResources.push(v.toString());
+function readDeltaResponse(b: Pieces): DeltaResp {
+  const r: DeltaResp = { typeUrl: '', nonce: '', names: [], removedResources: [] };
+  eachField(b, 0, b.length, (field, from, to) => {
+    if (field === 2) {
+      let name = '';
+      eachField(b, from, to, (f, nFrom, nTo) => {
+        if (f === 3) name = text(b, nFrom, nTo);
+      });
+      r.names.push(name);
+    } else if (field === 4) r.typeUrl = text(b, from, to);
+    else if (field === 5) r.nonce = text(b, from, to);
+    else if (field === 6) r.removedResources.push(text(b, from, to));
   });
   return r;
 }
 
-/** The name of an encoded Resource (its field 3). */
-function resourceName(resource: Buffer): string {
-  let name = '';
-  eachField(resource, (field, v) => {
-    if (field === 3) name = v.toString();
+// One connection per sidecar, as Envoy opens one to its xDS server, with Envoy's default HTTP/2
+// windows (256 MiB per stream and per connection) rather than the 64 KB HTTP/2 starts with.
+const ENVOY_WINDOW = 256 * 1024 * 1024;
+
+/** An ADS stream over the chosen transport; `onMessage` gets each response as received. */
+function adsStream(path: string, onMessage: (m: Pieces) => void): BidiStream {
+  if (values.client === 'h2') return openStream(port, path, ENVOY_WINDOW, onMessage);
+  // A local subchannel pool keeps grpc-js from sharing one connection between clients.
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc-node.flow_control_window': ENVOY_WINDOW,
   });
-  return name;
-}
-
-const deltaAds = {
-  path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: (m: object) => Buffer.from(DeltaRequest.encode(DeltaRequest.fromObject(m)).finish()),
-  requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b,
-  responseDeserialize: readDeltaResponse,
-};
-const Client = grpc.makeGenericClientConstructor({ Stream: ads, Delta: deltaAds }, 'ADS');
-
-/** Field 1 (a string: the resource name in every xDS type) read straight from the encoding. */
-function nameOf(bytes: Uint8Array): string {
-  if (bytes[0] !== 0x0a) return '';
-  let len = 0;
-  let shift = 0;
-  let i = 1;
-  for (;;) {
-    const b = bytes[i++]!;
-    len |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset + i, len).toString('utf8');
+  const call = client.makeBidiStreamRequest(
+    path,
+    (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length),
+    (b: Buffer) => Pieces.of(b),
+  );
+  call.on('data', onMessage);
+  call.on('error', () => undefined);
+  return { write: (m) => call.write(m) };
 }
 
 function nodeOf(index: number): object {
@@ -157,25 +153,29 @@ function nodeOnce(index: number): () => { node?: object } {
   };
 }
 
-function startProxy(index: number, client: grpc.Client): void {
+function startProxy(index: number): void {
   const node = nodeOnce(index);
-  const stream = (client as unknown as { Stream: () => grpc.ClientDuplexStream<object, Resp> }).Stream();
   const names = new Map<string, string[]>([
     [CLUSTER_TYPE, []],
     [LISTENER_TYPE, []],
   ]);
   const send = (typeUrl: string, r?: Resp) =>
-    stream.write({
-      ...node(),
-      typeUrl,
-      resourceNames: names.get(typeUrl) ?? [],
-      versionInfo: r?.versionInfo ?? '',
-      responseNonce: r?.nonce ?? '',
-    });
-  stream.on('data', (r: Resp) => {
+    stream.write(
+      Request.encode(
+        Request.fromObject({
+          ...node(),
+          typeUrl,
+          resourceNames: names.get(typeUrl) ?? [],
+          versionInfo: r?.versionInfo ?? '',
+          responseNonce: r?.nonce ?? '',
+        }),
+      ).finish(),
+    );
+  const stream = adsStream(SOTW_PATH, (m) => {
+    const r = readResponse(m);
     send(r.typeUrl, r);
     if (r.typeUrl === CLUSTER_TYPE) {
-      const eds = r.resources.map((x) => nameOf(anyValue(x))).filter((n) => n.startsWith('outbound|'));
+      const eds = r.names().filter((n) => n.startsWith('outbound|'));
       const had = names.get(ENDPOINT_TYPE);
       names.set(ENDPOINT_TYPE, eds);
       if (!had || had.join() !== eds.join()) send(ENDPOINT_TYPE);
@@ -184,24 +184,24 @@ function startProxy(index: number, client: grpc.Client): void {
       send(ROUTE_TYPE);
     }
   });
-  stream.on('error', () => undefined);
   send(CLUSTER_TYPE);
   send(LISTENER_TYPE);
 }
 
 /** Envoy's incremental client: CDS and LDS by wildcard, EDS subscriptions following the clusters
  * it holds, RDS for the route its listener names. */
-function startDeltaProxy(index: number, client: grpc.Client): void {
+function startDeltaProxy(index: number): void {
   const node = nodeOnce(index);
-  const stream = (client as unknown as { Delta: () => grpc.ClientDuplexStream<object, DeltaResp> }).Delta();
   const clusters = new Set<string>();
   let routes = false;
-  const send = (typeUrl: string, m: object = {}) => stream.write({ ...node(), typeUrl, ...m });
-  stream.on('data', (r: DeltaResp) => {
+  const send = (typeUrl: string, m: object = {}) =>
+    stream.write(DeltaRequest.encode(DeltaRequest.fromObject({ ...node(), typeUrl, ...m })).finish());
+  const stream = adsStream(DELTA_PATH, (m) => {
+    const r = readDeltaResponse(m);
     if (r.typeUrl === CLUSTER_TYPE) {
       const subscribe: string[] = [];
       const unsubscribe: string[] = [];
-      for (const name of r.resources.map(resourceName))
+      for (const name of r.names)
         if (name.startsWith('outbound|') && !clusters.has(name)) {
           clusters.add(name);
           subscribe.push(name);
@@ -215,25 +215,26 @@ function startDeltaProxy(index: number, client: grpc.Client): void {
     }
     send(r.typeUrl, { responseNonce: r.nonce });
   });
-  stream.on('error', () => undefined);
   send(CLUSTER_TYPE);
   send(LISTENER_TYPE);
 }
 
-// One connection per sidecar, as Envoy opens one to its xDS server, with Envoy's default HTTP/2
-// windows (256 MiB per stream and per connection) rather than the 64 KB HTTP/2 starts with. A
-// local subchannel pool keeps grpc-js from sharing one connection between clients.
-const ENVOY_WINDOW = 256 * 1024 * 1024;
-for (let i = 0; i < proxies; i++)
-  (values.delta ? startDeltaProxy : startProxy)(
-    i,
-    new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': -1,
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc-node.flow_control_window': ENVOY_WINDOW,
-    }),
-  );
-process.on('message', () => {
+for (let i = 0; i < proxies; i++) (values.delta ? startDeltaProxy : startProxy)(i);
+
+// The benchmark asks for the CPU time used so far, or to profile a change.
+let session: Session | undefined;
+process.on('message', async (command: ClientCommand) => {
+  if (command.op === 'profile') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  } else if (command.op === 'save' && session) {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = undefined;
+    writeFileSync(command.file, JSON.stringify(profile));
+  }
   const used = process.cpuUsage();
   process.send?.((used.user + used.system) / 1000);
 });

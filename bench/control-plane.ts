@@ -3,10 +3,13 @@
 // proxy having ACKed it, with the control plane's CPU and memory. Each protocol (state of the
 // world, incremental) runs in its own process so that their memory figures stay apart.
 //   node bench/control-plane.ts [--services 1000] [--rules 100] [--proxies 100] [--protocol both]
+//     [--changes rules,endpoint,service] [--client h2|grpc-js] [--cpu-prof DIR] [--out FILE]
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ServiceRegistry } from '../src/registry/index.ts';
 import { MemoryStore } from '../src/config/index.ts';
@@ -21,15 +24,50 @@ const { values } = parseArgs({
     proxies: { type: 'string', default: '100' },
     debounce: { type: 'string', default: '100' },
     protocol: { type: 'string', default: 'both' },
+    changes: { type: 'string', default: 'rules,endpoint,service' },
+    client: { type: 'string', default: 'h2' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string' },
+    help: { type: 'boolean' },
   },
 });
+if (values.help) {
+  console.log(`node bench/control-plane.ts [options]
+  --services N     services, two endpoints each (1000)
+  --rules N        VirtualServices and DestinationRules (100)
+  --proxies N      simulated sidecars (100)
+  --protocol P     sotw, delta or both (both: each in a fresh process)
+  --debounce MS    the control plane's debounce (100)
+  --changes LIST   which changes to measure after the proxies connect, in this order:
+                   rules,endpoint,service (all); e.g. --changes service for the full push only
+  --client C       the simulated sidecars' gRPC client: h2 (lean, over node:http2) or grpc-js
+  --cpu-prof DIR   write a CPU profile of the control plane and of the simulated proxies for each
+                   measured change to DIR (<protocol>-<change>-{control-plane,clients}.cpuprofile)
+  --out FILE       the results as JSON`);
+  process.exit(0);
+}
+const CHANGES = ['rules', 'endpoint', 'service'];
+const changes = values.changes.split(',').filter(Boolean);
+for (const c of changes)
+  if (!CHANGES.includes(c)) throw new Error(`--changes takes ${CHANGES.join(', ')}, not "${c}"`);
+if (values.client !== 'h2' && values.client !== 'grpc-js')
+  throw new Error(`--client must be h2 or grpc-js, not "${values.client}"`);
+const profileDir = values['cpu-prof'];
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 const PROTOCOLS = ['sotw', 'delta'];
 if (values.protocol !== 'both' && !PROTOCOLS.includes(values.protocol))
   throw new Error(`--protocol must be sotw, delta or both, not "${values.protocol}"`);
 const services = Number(values.services);
 const rules = Number(values.rules);
 const proxies = Number(values.proxies);
+
+/** When the latest ACK of any proxy came (performance clock). */
+function lastAck(cp: ControlPlane): number {
+  let last = 0;
+  for (const c of cp.server.connections())
+    for (const s of c.types.values()) last = Math.max(last, s.ackedAt ?? 0);
+  return last;
+}
 
 /** Every proxy has all four types and has ACKed the last response of each (call after settle()). */
 function allAcked(cp: ControlPlane): boolean {
@@ -51,12 +89,33 @@ interface Summary {
   readonly rows: Row[];
 }
 
-/** The simulated proxies' CPU time so far, in ms (they answer over the IPC channel). */
-async function clientsCpu(child: ChildProcess): Promise<number> {
+/** Asks the simulated proxies (over the IPC channel): their CPU time so far in ms, or to start or
+ * stop (writing to `file`) their CPU profile. */
+async function ask(child: ChildProcess, command: ClientCommand): Promise<number> {
   const answer = once(child, 'message');
-  child.send('cpu');
+  child.send(command);
   const [ms] = (await answer) as [number];
   return ms;
+}
+
+export type ClientCommand = { op: 'cpu' } | { op: 'profile' } | { op: 'save'; file: string };
+
+/** Profiles this process (the control plane) and the simulated proxies while `body` runs. */
+async function profiled<T>(child: ChildProcess, name: string, body: () => Promise<T>): Promise<T> {
+  if (!profileDir) return body();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  await ask(child, { op: 'profile' });
+  try {
+    return await body();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    writeFileSync(join(profileDir, `${name}-control-plane.cpuprofile`), JSON.stringify(profile));
+    await ask(child, { op: 'save', file: join(profileDir, `${name}-clients.cpuprofile`) });
+  }
 }
 
 async function measure(
@@ -65,7 +124,7 @@ async function measure(
   what: string,
   change: () => unknown,
 ): Promise<Row> {
-  const clients = await clientsCpu(child);
+  const clients = await ask(child, { op: 'cpu' });
   const cpu = process.cpuUsage();
   const started = performance.now();
   await change();
@@ -78,9 +137,10 @@ async function measure(
   const used = process.cpuUsage(cpu);
   return {
     change: what,
-    'ms to all ACKed': Math.round(performance.now() - started),
+    // The moment of the last ACK, not of the check that saw it.
+    'ms to all ACKed': Math.round(Math.max(lastAck(cp), started) - started),
     'cpu ms': Math.round((used.user + used.system) / 1000),
-    'clients cpu ms': Math.round((await clientsCpu(child)) - clients),
+    'clients cpu ms': Math.round((await ask(child, { op: 'cpu' })) - clients),
     'rss MB': Math.round(process.memoryUsage().rss / 1048576),
   };
 }
@@ -115,24 +175,29 @@ async function run(protocol: string): Promise<Summary> {
       String(cp.xdsPort),
       '--proxies',
       String(proxies),
+      '--client',
+      values.client,
       ...(protocol === 'delta' ? ['--delta'] : []),
     ],
     { stdio: 'inherit' },
   );
+  const measured: [string, string, () => unknown][] = [
+    ['connect', `${proxies} proxies connect (full config)`, () => undefined],
+    ['rules', `${rules} VirtualServices + DestinationRules changed`, () => config.apply(changedRules)],
+    [
+      'endpoint',
+      'one endpoint removed (EDS)',
+      () => {
+        const { name, namespace } = serviceName(3);
+        registry.removePod(namespace, `${name}-1`);
+      },
+    ],
+    ['service', 'one service added', () => config.apply(addedService)],
+  ];
   const rows: Row[] = [];
-  rows.push(await measure(cp, child, `${proxies} proxies connect (full config)`, () => undefined));
-  rows.push(
-    await measure(cp, child, `${rules} VirtualServices + DestinationRules changed`, () =>
-      config.apply(changedRules),
-    ),
-  );
-  rows.push(
-    await measure(cp, child, 'one endpoint removed (EDS)', () => {
-      const { name, namespace } = serviceName(3);
-      registry.removePod(namespace, `${name}-1`);
-    }),
-  );
-  rows.push(await measure(cp, child, 'one service added', () => config.apply(addedService)));
+  for (const [key, what, change] of measured)
+    if (key === 'connect' || changes.includes(key))
+      rows.push(await profiled(child, `${protocol}-${key}`, () => measure(cp, child, what, change)));
   clearInterval(sampler);
   // The clients exit when the channel closes (so a profiler attached to them gets to write).
   const exited = once(child, 'exit');
