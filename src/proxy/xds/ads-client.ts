@@ -58,7 +58,10 @@ export function emptyState(): TypeState {
   return { resources: new Map(), version: '', received: false, lastUpdated: undefined };
 }
 
-export abstract class AdsClient<S extends TypeState = TypeState, Response = unknown> {
+export abstract class AdsClient<
+  S extends TypeState = TypeState,
+  Response extends { typeUrl: string } = { typeUrl: string },
+> {
   protected readonly options: AdsClientOptions;
   protected readonly states = new Map<string, S>();
   readonly #stub: AdsStub<Response>;
@@ -84,8 +87,9 @@ export abstract class AdsClient<S extends TypeState = TypeState, Response = unkn
   /** Sends a new stream's first requests. */
   protected abstract opened(): void;
 
-  /** Handles one response (in turn with the others); answers it with an ACK or a NACK. */
-  protected abstract onResponse(response: Response): Promise<void>;
+  /** Handles one response of a subscribed type (in turn with the others); answers it with an ACK or
+   * a NACK. */
+  protected abstract onResponse(handler: TypeHandler, state: S, response: Response): Promise<void>;
 
   start(): void {
     this.#open();
@@ -204,6 +208,15 @@ export abstract class AdsClient<S extends TypeState = TypeState, Response = unkn
     });
   }
 
+  #dispatch(response: Response): Promise<void> | void {
+    const found = this.typeOf(response.typeUrl);
+    if (!found) {
+      this.options.log('warn', `ignoring xDS response of unsubscribed type ${response.typeUrl}`);
+      return;
+    }
+    return this.onResponse(found[0], found[1], response);
+  }
+
   #open(): void {
     if (this.#closed) return;
     const stream = this.#stub.open();
@@ -217,7 +230,7 @@ export abstract class AdsClient<S extends TypeState = TypeState, Response = unkn
         this.options.log('info', `connected to the control plane at ${this.options.address}`);
       }
       this.#attempt = 0;
-      this.enqueue(() => this.onResponse(response));
+      this.enqueue(() => this.#dispatch(response));
     });
     const lost = (why: string) => {
       if (this.#stream !== stream) return;

@@ -70,13 +70,11 @@ export class DeltaAdsClient extends AdsClient<DeltaState, DeltaDiscoveryResponse
     for (const h of this.options.handlers) this.#request(h, this.states.get(h.typeUrl)!, undefined);
   }
 
-  protected async onResponse(resp: DeltaDiscoveryResponse): Promise<void> {
-    const found = this.typeOf(resp.typeUrl);
-    if (!found) {
-      this.options.log('warn', `ignoring xDS response of unsubscribed type ${resp.typeUrl}`);
-      return;
-    }
-    const [handler, state] = found;
+  protected async onResponse(
+    handler: TypeHandler,
+    state: DeltaState,
+    resp: DeltaDiscoveryResponse,
+  ): Promise<void> {
     let versions = state.versions;
     const error = await this.commit(handler, state, resp.systemVersionInfo || resp.nonce, () => {
       const next = this.#merge(handler, state, resp);

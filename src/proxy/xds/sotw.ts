@@ -59,13 +59,7 @@ export class SotwAdsClient extends AdsClient<SotwState, DiscoveryResponse> {
     }
   }
 
-  protected async onResponse(resp: DiscoveryResponse): Promise<void> {
-    const found = this.typeOf(resp.typeUrl);
-    if (!found) {
-      this.options.log('warn', `ignoring xDS response of unsubscribed type ${resp.typeUrl}`);
-      return;
-    }
-    const [handler, state] = found;
+  protected async onResponse(handler: TypeHandler, state: SotwState, resp: DiscoveryResponse): Promise<void> {
     state.nonce = resp.nonce;
     const error = await this.commit(handler, state, resp.versionInfo, () => {
       const decoded = this.#decodeAll(handler, resp);
