@@ -24,3 +24,17 @@ export class ListenerBindError extends CaravelError {
     super('PROXY_LISTENER_BIND', message, { ...options, userError: false });
   }
 }
+
+/** An upstream HTTP/1.1 response that breaks the protocol; its connection is never reused. */
+export class UpstreamProtocolError extends CaravelError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('UPSTREAM_PROTOCOL_ERROR', message, { ...options, userError: false });
+  }
+}
+
+/** An upstream connection that closed or failed while a request was on it. */
+export class UpstreamResetError extends CaravelError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('UPSTREAM_RESET', message, { ...options, userError: false });
+  }
+}

@@ -5,6 +5,7 @@ import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import { PassThrough } from 'node:stream';
 import type { Host } from '../upstream/host.ts';
+import { UpstreamProtocolError } from '../errors.ts';
 import { ConnectTimeoutError } from '../upstream/pool.ts';
 import type { ConnectionPool, Http1Controller, Http1Pool, Http1Ticket } from '../upstream/pool.ts';
 import type { ResetReason } from './retry.ts';
@@ -87,8 +88,7 @@ export interface AttemptRequest {
 
 function resetReason(error: NodeJS.ErrnoException, connected: boolean): ResetReason {
   if (error instanceof ConnectTimeoutError) return 'connect-timeout';
-  // Node's parser codes (HPE_*) and undici's HTTP/1.1 codec, whose parse errors may carry no code.
-  if (error.code?.startsWith('HPE_') || error.name === 'HTTPParserError') return 'protocol-error';
+  if (error instanceof UpstreamProtocolError) return 'protocol-error';
   if (!connected) return 'connect-failure';
   if (error.message.includes('NGHTTP2_REFUSED_STREAM')) return 'refused-stream';
   if (error.code === 'ERR_HTTP2_STREAM_ERROR' || error.code === 'ERR_HTTP2_STREAM_CANCEL')

@@ -1,18 +1,14 @@
-// Connection pools, one per upstream host: HTTP/1.1 keep-alive connections (undici's HTTP/1.1 codec
-// over our own sockets, for counting and connect timeouts) and one multiplexed HTTP/2 session.
+// Connection pools, one per upstream host: HTTP/1.1 keep-alive connections (this component's own
+// HTTP/1.1 codec) and one multiplexed HTTP/2 session, over sockets counted and timed here.
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Readable } from 'node:stream';
-import { createRequire } from 'node:module';
-import type { Client as UndiciClient, Dispatcher } from 'undici';
+import { Http1Connection } from './http1/index.ts';
+import type { ExchangeHandler, Http1Controller, Http1Request, ResponseHeaders } from './http1/index.ts';
 import type { Host } from './host.ts';
 import type { ClusterStats } from './stats.ts';
 
-// undici's package root also loads fetch, WebSocket, caches and mocks (about 10 MiB in every
-// sidecar); the pool needs only its HTTP/1.1 client.
-type Client = UndiciClient;
-const Client = createRequire(import.meta.url)('undici/lib/dispatcher/client.js') as typeof UndiciClient;
+export type { Http1Controller, Http1Request } from './http1/index.ts';
 
 export class ConnectTimeoutError extends Error {
   readonly code = 'UPSTREAM_CONNECT_TIMEOUT';
@@ -32,18 +28,6 @@ export interface PoolOptions {
 /** The event after which a connection from connectHost carries application data. */
 export function readyEvent(socket: net.Socket): 'secureConnect' | 'connect' {
   return socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect';
-}
-
-const readySockets = new WeakSet<net.Socket>();
-
-/** Whether a connection from connectHost is established (TCP connected, TLS handshake done). */
-export function isReady(socket: net.Socket): boolean {
-  return readySockets.has(socket);
-}
-
-function markReady(socket: net.Socket): net.Socket {
-  socket.once(readyEvent(socket), () => readySockets.add(socket));
-  return socket;
 }
 
 /** Opens a TCP connection to a host, counting it and enforcing the connect timeout. */
@@ -77,7 +61,7 @@ export function connectHost(host: Host, options: PoolOptions): net.Socket {
       host.cxConnectFail++;
     }
   });
-  if (!options.tls) return markReady(socket);
+  if (!options.tls) return socket;
   const tlsOptions = options.tls();
   if (typeof tlsOptions === 'string') {
     // No certificate yet: fail like a connection failure, after the caller attached its handlers.
@@ -86,83 +70,92 @@ export function connectHost(host: Host, options: PoolOptions): net.Socket {
   }
   const secure = tls.connect({ ...tlsOptions, socket });
   secure.once('error', () => socket.destroy());
-  return markReady(secure);
+  return secure;
 }
 
-/** What an HTTP/1.1 request gets back from its pool, as undici's dispatch handler reports it. */
+/** What an HTTP/1.1 request gets back from its pool. */
 export interface Http1Handler {
   /** The request is being written on a ready connection (it stops being pending). */
-  onStart(socket: net.Socket | undefined): void;
-  onResponse(status: number, headers: Record<string, string | string[]>, controller: Http1Controller): void;
+  onStart(socket: net.Socket): void;
+  onResponse(status: number, headers: ResponseHeaders, controller: Http1Controller): void;
   onData(chunk: Buffer): void;
-  onEnd(trailers: Record<string, string | string[]>): void;
+  onEnd(trailers: ResponseHeaders): void;
   onError(error: Error): void;
 }
 
-/** Flow control of a response body (undici's request controller). */
-export interface Http1Controller {
-  pause(): void;
-  resume(): void;
-}
-
-export interface Http1Request {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Readable | null;
-}
-
-/** One keep-alive connection: an undici Client with pipelining 1 over a socket from connectHost. */
-interface Connection {
-  readonly client: Client;
-  socket: net.Socket | undefined;
-  busy: boolean;
+interface PooledConnection {
+  readonly connection: Http1Connection;
   requests: number;
-  /** Its socket closed while a request was on it: retired once that request is over. */
-  stale: boolean;
-  closed: boolean;
-}
-
-const CANCELLED = new Error('request cancelled');
-
-interface Waiter {
-  readonly request: Http1Request;
-  readonly ticket: Http1Ticket;
+  /** Reached max_requests_per_connection: retired once its request is over. */
+  spent: boolean;
+  retired: boolean;
 }
 
 /** A request handed to the pool; `cancel` drops it from the queue or resets it on its connection. */
-export class Http1Ticket {
-  readonly #handler: Http1Handler;
-  #abort: ((reason: Error) => void) | undefined;
+export class Http1Ticket implements ExchangeHandler {
+  readonly request: Http1Request;
+  readonly handler: Http1Handler;
+  readonly #pool: Http1Pool;
+  #conn: PooledConnection | undefined;
   cancelled = false;
-  constructor(handler: Http1Handler) {
-    this.#handler = handler;
+  constructor(pool: Http1Pool, request: Http1Request, handler: Http1Handler) {
+    this.#pool = pool;
+    this.request = request;
+    this.handler = handler;
   }
-  get handler(): Http1Handler {
-    return this.#handler;
+
+  /** Runs the request on a connection the pool chose. */
+  start(conn: PooledConnection): void {
+    this.#conn = conn;
+    conn.connection.request(this.request, this);
   }
-  started(abort: (reason: Error) => void): void {
-    this.#abort = abort;
-  }
+
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.#abort?.(CANCELLED);
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn?.connection.current) conn.connection.abort();
+  }
+
+  onStart(socket: net.Socket): void {
+    this.handler.onStart(socket);
+  }
+  onResponse(status: number, headers: ResponseHeaders, controller: Http1Controller): void {
+    this.handler.onResponse(status, headers, controller);
+  }
+  onData(chunk: Buffer): void {
+    this.handler.onData(chunk);
+  }
+  onEnd(trailers: ResponseHeaders, reusable: boolean): void {
+    this.#done(reusable);
+    this.handler.onEnd(trailers);
+  }
+  onError(error: Error): void {
+    this.#done(!this.#conn?.connection.gone && !this.#conn?.connection.current);
+    if (!this.cancelled) this.handler.onError(error);
+  }
+
+  #done(reusable: boolean): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    // The connection is back before the handler runs, so a request it starts can use it.
+    if (conn) this.#pool.finished(conn, reusable);
   }
 }
 
 /**
- * HTTP/1.1 keep-alive connections to one host, each an undici Client (the HTTP/1.1 codec) over a
- * socket from connectHost. At most maxConnections exist; further requests wait in FIFO order, as
- * in Envoy's pool. The most recently used idle connection is reused first.
+ * HTTP/1.1 keep-alive connections to one host, each over a socket from connectHost. At most
+ * maxConnections exist; further requests wait in FIFO order, as in Envoy's pool. The most recently
+ * used idle connection is reused first.
  */
 export class Http1Pool {
   readonly kind = 'h1';
   readonly #host: Host;
   readonly #options: PoolOptions;
   readonly #maxRequestsPerConnection: number;
-  readonly #idle: Connection[] = [];
-  readonly #waiting: Waiter[] = [];
+  readonly #idle: PooledConnection[] = [];
+  readonly #waiting: Http1Ticket[] = [];
   #open = 0;
   #closed = false;
 
@@ -178,85 +171,59 @@ export class Http1Pool {
   }
 
   request(request: Http1Request, handler: Http1Handler): Http1Ticket {
-    const ticket = new Http1Ticket(handler);
-    const conn =
-      this.#idle.pop() ?? (this.#open < this.#options.maxConnections ? this.#connection() : undefined);
-    if (conn) this.#dispatch(conn, request, ticket);
-    else this.#waiting.push({ request, ticket });
+    const ticket = new Http1Ticket(this, request, handler);
+    const conn = this.#take();
+    if (conn) this.#dispatch(conn, ticket);
+    else this.#waiting.push(ticket);
     return ticket;
   }
 
-  #connection(): Connection {
+  #take(): PooledConnection | undefined {
+    return this.#idle.pop() ?? (this.#open < this.#options.maxConnections ? this.#connection() : undefined);
+  }
+
+  #connection(): PooledConnection {
     this.#open++;
-    // The client connects lazily (on its first request), after `conn` below exists.
-    const client = new Client(`http://${this.#host.address}`, {
-      pipelining: 1,
-      // This pool speaks HTTP/1.1 whatever ALPN agreed; HTTP/2 clusters use Http2Pool.
-      allowH2: false,
-      // Timeouts belong to the router (route and per-try timeouts), not to the codec.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: this.#options.idleTimeoutMs,
-      keepAliveMaxTimeout: this.#options.idleTimeoutMs,
-      keepAliveTimeoutThreshold: 0,
-      maxRequestsPerClient: this.#maxRequestsPerConnection || undefined,
-      connect: (_opts, callback) => {
-        const socket = connectHost(this.#host, this.#options);
-        conn.socket = socket;
-        const onError = (e: Error) => callback(e, null);
-        socket.once('error', onError);
-        socket.once(readyEvent(socket), () => {
-          socket.removeListener('error', onError);
-          callback(null, socket);
-        });
-      },
-    });
-    const conn: Connection = {
-      client,
-      socket: undefined,
-      busy: false,
+    const socket = connectHost(this.#host, this.#options);
+    const conn: PooledConnection = {
+      connection: new Http1Connection(socket, readyEvent(socket), this.#options.idleTimeoutMs, () =>
+        this.#retire(conn),
+      ),
       requests: 0,
-      stale: false,
-      closed: false,
+      spent: false,
+      retired: false,
     };
-    // A connection that closed is not reused: the next request gets a fresh one.
-    const lost = () => {
-      if (conn.busy) conn.stale = true;
-      else this.#retire(conn);
-    };
-    client.on('disconnect', lost);
-    client.on('connectionError', lost);
     return conn;
   }
 
-  #retire(conn: Connection): void {
-    if (conn.closed) return;
-    conn.closed = true;
+  /** A connection that closed, or will not be reused, leaves the pool. */
+  #retire(conn: PooledConnection): void {
+    if (conn.retired) return;
+    conn.retired = true;
     this.#open--;
     const i = this.#idle.indexOf(conn);
     if (i >= 0) this.#idle.splice(i, 1);
-    void conn.client.destroy().catch(() => undefined);
+    conn.connection.destroy();
     this.#next();
   }
 
   /** A connection was released or retired: start the oldest waiting request if one may start. */
   #next(): void {
     while (this.#waiting.length && !this.#closed) {
-      const conn =
-        this.#idle.pop() ?? (this.#open < this.#options.maxConnections ? this.#connection() : undefined);
+      const conn = this.#take();
       if (!conn) return;
-      const w = this.#waiting.shift()!;
-      if (w.ticket.cancelled) {
+      const ticket = this.#waiting.shift()!;
+      if (ticket.cancelled) {
         this.#release(conn);
         continue;
       }
-      this.#dispatch(conn, w.request, w.ticket);
+      this.#dispatch(conn, ticket);
     }
   }
 
-  #release(conn: Connection): void {
-    if (conn.closed) return;
-    if (this.#closed) {
+  #release(conn: PooledConnection): void {
+    if (conn.retired) return;
+    if (this.#closed || conn.connection.gone) {
       this.#retire(conn);
       return;
     }
@@ -264,48 +231,16 @@ export class Http1Pool {
     this.#next();
   }
 
-  #dispatch(conn: Connection, request: Http1Request, ticket: Http1Ticket): void {
-    const handler = ticket.handler;
-    let done = false;
-    conn.busy = true;
+  #dispatch(conn: PooledConnection, ticket: Http1Ticket): void {
     // Envoy's max_requests_per_connection: the connection closes after its last allowed request.
-    if (++conn.requests === this.#maxRequestsPerConnection) conn.stale = true;
-    const finish = (reuse: boolean) => {
-      if (done) return;
-      done = true;
-      conn.busy = false;
-      if (reuse && !conn.stale) this.#release(conn);
-      else this.#retire(conn);
-    };
-    conn.client.dispatch(
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers as Dispatcher.DispatchOptions['headers'],
-        body: request.body,
-      },
-      {
-        onRequestStart: (controller) => {
-          if (ticket.cancelled) return controller.abort(CANCELLED);
-          ticket.started((reason) => controller.abort(reason));
-          handler.onStart(conn.socket);
-        },
-        onResponseStart: (controller, status, headers) => {
-          const connection = headers.connection;
-          if (typeof connection === 'string' && connection.toLowerCase().includes('close')) conn.stale = true;
-          handler.onResponse(status, headers as Record<string, string | string[]>, controller);
-        },
-        onResponseData: (_controller, chunk) => handler.onData(chunk),
-        onResponseEnd: (_controller, trailers) => {
-          finish(true);
-          handler.onEnd(trailers as Record<string, string | string[]>);
-        },
-        onResponseError: (_controller, error) => {
-          finish(false);
-          if (!ticket.cancelled) handler.onError(error);
-        },
-      },
-    );
+    if (++conn.requests === this.#maxRequestsPerConnection) conn.spent = true;
+    ticket.start(conn);
+  }
+
+  /** A request on `conn` is over (called by its ticket). */
+  finished(conn: PooledConnection, reusable: boolean): void {
+    if (reusable && !conn.spent) this.#release(conn);
+    else this.#retire(conn);
   }
 
   /** Graceful: idle connections close now, busy ones after their response; waiting requests still run. */
