@@ -40,39 +40,128 @@ const State = {
 } as const;
 type State = (typeof State)[keyof typeof State];
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^\d{1,15}$/;
 const CHUNK_LINE = /^([0-9a-fA-F]{1,13})(?:[\t ]*;[\t\x20-\x7e\x80-\xff]*)?$/;
+
+/** tchar (RFC 9110): the bytes a header name may hold. */
+const TOKEN_BYTE = new Uint8Array(256);
+/** HTAB, visible ASCII, space and obs-text: the bytes a header value or reason phrase may hold. */
+const VALUE_BYTE = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_BYTE[c.charCodeAt(0)] = 1;
+VALUE_BYTE[0x09] = 1;
+VALUE_BYTE.fill(1, 0x20, 0x7f);
+VALUE_BYTE.fill(1, 0x80, 0x100);
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+interface Latin1Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+/** Buffer's own latin1 decoder without toString's argument checks (this runs for every header). */
+function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as unknown as Latin1Buffer).latin1Slice(start, end);
+}
 
 function fail(message: string): never {
   throw new UpstreamProtocolError(`upstream response: ${message}`);
 }
 
-function trimOws(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && (value.charCodeAt(start) === 32 || value.charCodeAt(start) === 9)) start++;
-  while (end > start && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--;
-  return start === 0 && end === value.length ? value : value.slice(start, end);
+/**
+ * Parses the status line at the start of `head`: the status, whether it says HTTP/1.0, and where
+ * the header lines start.
+ */
+function statusLine(head: string): { status: number; http10: boolean; next: number } {
+  const end = head.indexOf('\r');
+  const c = (i: number) => head.charCodeAt(i);
+  const digit = (i: number) => c(i) >= 0x30 && c(i) <= 0x39;
+  let valid =
+    end >= 12 &&
+    head.startsWith('HTTP/1.') &&
+    (c(7) === 0x30 || c(7) === 0x31) &&
+    c(8) === SP &&
+    c(9) >= 0x31 &&
+    digit(9) &&
+    digit(10) &&
+    digit(11) &&
+    (end === 12 || c(12) === SP) &&
+    c(end + 1) === LF;
+  for (let i = 13; valid && i < end; i++) if (VALUE_BYTE[c(i)] !== 1) valid = false;
+  if (!valid)
+    fail(`malformed status line ${JSON.stringify(head.slice(0, end < 0 ? 64 : Math.min(end, 64)))}`);
+  return {
+    status: (c(9) - 0x30) * 100 + (c(10) - 0x30) * 10 + c(11) - 0x30,
+    http10: c(7) === 0x30,
+    next: end + 2,
+  };
 }
 
-/** Parses `name: value` lines into lower-case names; repeated names collect into arrays. */
-function parseFields(lines: readonly string[], from: number, into: ResponseHeaders): void {
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) fail(`malformed header line ${JSON.stringify(line.slice(0, 64))}`);
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) fail(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
-    const value = trimOws(line.slice(colon + 1));
-    if (!FIELD_VALUE.test(value)) fail(`invalid characters in header ${name}`);
-    const key = name.toLowerCase();
+/**
+ * Lower-case header names seen before, by hash. Returning the same string for the same name keeps
+ * V8 from interning a new key on every response, and the header objects share their shapes.
+ */
+const NAME_CACHE = new Array<string | undefined>(1024);
+
+function sameName(text: string, at: number, known: string): boolean {
+  for (let i = 0; i < known.length; i++) {
+    const c = text.charCodeAt(at + i);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== known.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function headerName(text: string, start: number, end: number, hash: number): string {
+  const slot = hash & (NAME_CACHE.length - 1);
+  const known = NAME_CACHE[slot];
+  if (known !== undefined && known.length === end - start && sameName(text, start, known)) return known;
+  const name = text.slice(start, end).toLowerCase();
+  NAME_CACHE[slot] = name;
+  return name;
+}
+
+/**
+ * Parses the `name: value` lines of `text` from `at` on (each ending in CRLF) into lower-case
+ * names; repeated names collect into arrays. One pass over the characters: this runs for every
+ * response.
+ */
+function parseFields(text: string, at: number, into: ResponseHeaders): void {
+  const to = text.length;
+  while (at < to) {
+    let i = at;
+    let hash = 0;
+    let c = text.charCodeAt(i);
+    if (c === SP || c === HTAB) fail('obsolete line folding in a header');
+    while (c !== COLON) {
+      if (TOKEN_BYTE[c] !== 1) {
+        if (c === CR) fail(`malformed header line ${JSON.stringify(text.slice(at, i))}`);
+        fail(`invalid header name ${JSON.stringify(text.slice(at, Math.min(i + 1, at + 64)))}`);
+      }
+      // Case-folded for letters; other tchars may collide, which the cache check below settles.
+      hash = (Math.imul(hash, 31) + (c | 0x20)) | 0;
+      c = text.charCodeAt(++i);
+    }
+    if (i === at) fail(`malformed header line ${JSON.stringify(text.slice(at, text.indexOf('\r', at)))}`);
+    const nameEnd = i;
+    c = text.charCodeAt(++i);
+    while (c === SP || c === HTAB) c = text.charCodeAt(++i);
+    const valueStart = i;
+    let valueEnd = i;
+    for (; c !== CR; c = text.charCodeAt(++i)) {
+      // NaN (past the end) is not a value byte either.
+      if (VALUE_BYTE[c] !== 1) fail(`invalid characters in header ${text.slice(at, nameEnd)}`);
+      if (c !== SP && c !== HTAB) valueEnd = i + 1;
+    }
+    if (text.charCodeAt(i + 1) !== LF) fail(`invalid characters in header ${text.slice(at, nameEnd)}`);
+    const key = headerName(text, at, nameEnd, hash);
+    const value = text.slice(valueStart, valueEnd);
     const prev = into[key];
     if (prev === undefined) into[key] = value;
     else if (typeof prev === 'string') into[key] = [prev, value];
     else prev.push(value);
+    at = i + 2;
   }
 }
 
@@ -80,6 +169,15 @@ function tokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   const joined = typeof value === 'string' ? value : value.join(',');
   return joined.split(',').map((t) => t.trim().toLowerCase());
+}
+
+function keepAlive(connection: string | string[] | undefined, http10: boolean): boolean {
+  // The common answers, without splitting.
+  if (connection === undefined) return !http10;
+  if (connection === 'keep-alive') return true;
+  if (connection === 'close') return false;
+  const options = tokens(connection);
+  return http10 ? options.includes('keep-alive') : !options.includes('close');
 }
 
 export class ResponseParser {
@@ -184,7 +282,7 @@ export class ResponseParser {
         }
         case State.ChunkDataEnd:
           // The CRLF after chunk data, possibly split across reads.
-          if (data[at] !== (this.#remaining === 2 ? 0x0d : 0x0a)) fail('chunk data not followed by CRLF');
+          if (data[at] !== (this.#remaining === 2 ? CR : LF)) fail('chunk data not followed by CRLF');
           at++;
           if (--this.#remaining === 0) this.#state = State.ChunkSize;
           break;
@@ -220,25 +318,17 @@ export class ResponseParser {
       return data.length;
     }
     const consumed = at + end + 4 - old;
-    const lines = buf.toString('latin1', 0, end).split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
-    if (!m) fail(`malformed status line ${JSON.stringify(lines[0]!.slice(0, 64))}`);
-    const http10 = m[1] === '0';
-    const status = Number(m[2]);
-    for (let i = 1; i < lines.length; i++) {
-      const c = lines[i]!.charCodeAt(0);
-      if (c === 32 || c === 9) fail('obsolete line folding in a header');
-    }
+    const head = latin1(buf, 0, end + 2);
+    const { status, http10, next } = statusLine(head);
     const headers: ResponseHeaders = {};
-    parseFields(lines, 1, headers);
+    parseFields(head, next, headers);
     if (status < 200) {
       // 1xx are interim (100 Continue, 103 Early Hints): the final response follows. 101 would
       // switch protocols, which this codec's requests never ask for.
       if (status === 101) fail('unexpected 101 Switching Protocols');
       return consumed;
     }
-    const connection = tokens(headers.connection);
-    this.#keepAlive = http10 ? connection.includes('keep-alive') : !connection.includes('close');
+    this.#keepAlive = keepAlive(headers.connection, http10);
     const te = headers['transfer-encoding'];
     const cl = headers['content-length'];
     if (this.#noBody || status === 204 || status === 304) {
@@ -277,7 +367,7 @@ export class ResponseParser {
       this.#keep(buf, MAX_CHUNK_LINE, 'chunk size line');
       return data.length;
     }
-    const m = CHUNK_LINE.exec(buf.toString('latin1', 0, end));
+    const m = CHUNK_LINE.exec(latin1(buf, 0, end));
     if (!m) fail('invalid chunk size line');
     const size = parseInt(m[1]!, 16);
     if (size === 0) this.#state = State.Trailers;
@@ -301,13 +391,8 @@ export class ResponseParser {
       this.#keep(buf, MAX_HEADER_BYTES, 'trailer section');
       return data.length;
     }
-    const lines = buf.toString('latin1', 0, end).split('\r\n');
-    for (const line of lines) {
-      const c = line.charCodeAt(0);
-      if (c === 32 || c === 9) fail('obsolete line folding in a trailer');
-    }
     const trailers: ResponseHeaders = {};
-    parseFields(lines, 0, trailers);
+    parseFields(latin1(buf, 0, end + 2), 0, trailers);
     const consumed = at + end + 4 - old;
     this.#end(trailers, consumed === data.length);
     return consumed;
