@@ -62,7 +62,7 @@ test('repeated headers collect into arrays; values lose surrounding whitespace, 
 
 test('chunked bodies, with extensions and trailers, in any split', () => {
   const r = parseEveryWay(
-    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n1 ; a = b\r\n \r\n6\r\nworld!\r\n0\r\nGrpc-Status: 0\r\ngrpc-message: ok\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n1;a=b;c;d="x; \\"y\\""\r\n \r\n6\r\nworld!\r\n0\r\nGrpc-Status: 0\r\ngrpc-message: ok\r\n\r\n',
   );
   assert.equal(r.error, undefined);
   assert.equal(r.body, 'hello world!');
@@ -156,6 +156,17 @@ test('framing that could desynchronise the connection is refused', () => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n', /invalid chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\n', /invalid chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b c\r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b\r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n', /a tab after the value of Transfer-Encoding/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: ,chunked\r\n\r\n', /invalid Transfer-Encoding/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n', /invalid Transfer-Encoding/],
+    [
+      'HTTP/1.1 304 Not Modified\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+      /more than one Content-Length/,
+    ],
+    ['HTTP/1.1 100 Continue\r\nContent-Length: -1\r\n\r\n', /invalid Content-Length/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n', /invalid chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n', /invalid chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n', /chunk data not followed by CRLF/],
@@ -209,7 +220,7 @@ test('head, chunk line and trailer sizes are bounded', () => {
     /chunk size line larger than/,
   );
   assert.match(
-    parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n', `T: ${big}`]).error ?? '',
+    parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n', `Trailer: ${big}`]).error ?? '',
     /trailer section larger than/,
   );
   const fits = parse([

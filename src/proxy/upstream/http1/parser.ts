@@ -41,7 +41,12 @@ const State = {
 type State = (typeof State)[keyof typeof State];
 
 const DIGITS = /^\d{1,15}$/;
-const CHUNK_LINE = /^([0-9a-fA-F]{1,13})(?:[\t ]*;[\t\x20-\x7e\x80-\xff]*)?$/;
+const TCHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z";
+/** A chunk size and its extensions, `;name` or `;name=token` or `;name="quoted"`, with no whitespace. */
+const CHUNK_LINE = new RegExp(
+  `^([0-9a-fA-F]{1,13})(?:;[${TCHARS}]+(?:=(?:[${TCHARS}]+|"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*"))?)*$`,
+);
+const CODING = new RegExp(`^[${TCHARS}]+$`);
 
 /** tchar (RFC 9110): the bytes a header name may hold. */
 const TOKEN_BYTE = new Uint8Array(256);
@@ -156,6 +161,9 @@ function parseFields(text: string, at: number, into: ResponseHeaders): void {
     }
     if (text.charCodeAt(i + 1) !== LF) fail(`invalid characters in header ${text.slice(at, nameEnd)}`);
     const key = headerName(text, at, nameEnd, hash);
+    // Parsers differ on a tab after the last coding (llhttp stops reading the body as chunked).
+    if (valueEnd < i && key === 'transfer-encoding' && text.slice(valueEnd, i).includes('\t'))
+      fail('a tab after the value of Transfer-Encoding');
     const value = text.slice(valueStart, valueEnd);
     const prev = into[key];
     if (prev === undefined) into[key] = value;
@@ -165,10 +173,47 @@ function parseFields(text: string, at: number, into: ResponseHeaders): void {
   }
 }
 
-function tokens(value: string | string[] | undefined): string[] {
+/**
+ * The transfer codings, lower-case. Each must be a token with at most spaces around it: a parser
+ * that reads `chunked\t` differently would end the body elsewhere.
+ */
+function codings(value: string | string[]): string[] {
+  const list = tokens(value, ' ');
+  for (const c of list)
+    if (!CODING.test(c)) fail(`invalid Transfer-Encoding ${JSON.stringify(String(value))}`);
+  return list;
+}
+
+/** How the body after a head is delimited, from Content-Length and Transfer-Encoding. */
+function framing(headers: ResponseHeaders): 'chunked' | 'close' | number | undefined {
+  const te = headers['transfer-encoding'];
+  const cl = headers['content-length'];
+  if (te !== undefined) {
+    if (cl !== undefined) fail('both Transfer-Encoding and Content-Length');
+    const list = codings(te);
+    const chunked = list.indexOf('chunked');
+    // Anywhere but last (or twice), chunked would leave the body's end ambiguous.
+    if (chunked >= 0 && chunked !== list.length - 1) fail('chunked is not the final transfer coding');
+    return chunked >= 0 ? 'chunked' : 'close';
+  }
+  if (cl === undefined) return undefined;
+  if (typeof cl !== 'string') fail('more than one Content-Length');
+  if (!DIGITS.test(cl)) fail(`invalid Content-Length ${JSON.stringify(cl.slice(0, 32))}`);
+  return Number(cl);
+}
+
+function tokens(value: string | string[] | undefined, trim?: ' '): string[] {
   if (value === undefined) return [];
   const joined = typeof value === 'string' ? value : value.join(',');
-  return joined.split(',').map((t) => t.trim().toLowerCase());
+  return joined.split(',').map((t) => (trim ? trimSpaces(t) : t.trim()).toLowerCase());
+}
+
+function trimSpaces(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && s.charCodeAt(start) === SP) start++;
+  while (end > start && s.charCodeAt(end - 1) === SP) end--;
+  return s.slice(start, end);
 }
 
 function keepAlive(connection: string | string[] | undefined, http10: boolean): boolean {
@@ -304,9 +349,12 @@ export class ResponseParser {
     return [Buffer.concat([pending, data.subarray(at)]), pending.length];
   }
 
-  /** Keeps bytes that lack their terminator, unless they already exceed the section's limit. */
-  #keep(buf: Buffer, limit: number, what: string): void {
-    if (buf.length > limit) fail(`${what} larger than ${limit} bytes`);
+  /**
+   * Keeps bytes that lack their terminator, unless they already exceed the section's limit; the
+   * limit leaves room for a terminator cut by the read, so the result never depends on where reads end.
+   */
+  #keep(buf: Buffer, limit: number, terminator: number, what: string): void {
+    if (buf.length > limit + terminator - 1) fail(`${what} larger than ${limit} bytes`);
     this.#pending = buf;
   }
 
@@ -314,7 +362,7 @@ export class ResponseParser {
     const [buf, old] = this.#accumulate(data, at);
     const end = buf.indexOf(HEAD_END, Math.max(0, old - 3));
     if (end < 0 || end > MAX_HEADER_BYTES) {
-      this.#keep(buf, MAX_HEADER_BYTES, 'header section');
+      this.#keep(buf, MAX_HEADER_BYTES, 4, 'header section');
       return data.length;
     }
     const consumed = at + end + 4 - old;
@@ -322,37 +370,30 @@ export class ResponseParser {
     const { status, http10, next } = statusLine(head);
     const headers: ResponseHeaders = {};
     parseFields(head, next, headers);
+    // Checked on every response, bodiless ones too: their headers travel on downstream.
+    const body = framing(headers);
     if (status < 200) {
       // 1xx are interim (100 Continue, 103 Early Hints): the final response follows. 101 would
       // switch protocols, which this codec's requests never ask for.
       if (status === 101) fail('unexpected 101 Switching Protocols');
       return consumed;
     }
+    if (status === 204 && body !== undefined && body !== 0) fail('204 response with a body length');
     this.#keepAlive = keepAlive(headers.connection, http10);
-    const te = headers['transfer-encoding'];
-    const cl = headers['content-length'];
     if (this.#noBody || status === 204 || status === 304) {
-      if (status === 204 && (te !== undefined || (cl !== undefined && cl !== '0')))
-        fail('204 response with a body length');
       this.#state = State.Head;
       this.#events.onHead({ status, headers, keepAlive: this.#keepAlive });
       if (this.#state === State.Head) this.#end({}, consumed === data.length);
       return consumed;
     }
-    if (te !== undefined) {
-      if (cl !== undefined) fail('both Transfer-Encoding and Content-Length');
-      const codings = tokens(te);
-      const chunked = codings.indexOf('chunked');
-      // Anywhere but last (or twice), chunked would leave the body's end ambiguous.
-      if (chunked >= 0 && chunked !== codings.length - 1) fail('chunked is not the final transfer coding');
-      this.#state = chunked >= 0 ? State.ChunkSize : State.UntilClose;
-    } else if (cl !== undefined) {
-      if (typeof cl !== 'string') fail('more than one Content-Length');
-      if (!DIGITS.test(cl)) fail(`invalid Content-Length ${JSON.stringify(cl.slice(0, 32))}`);
-      this.#remaining = Number(cl);
+    if (body === 'chunked') this.#state = State.ChunkSize;
+    else if (typeof body === 'number') {
+      this.#remaining = body;
       this.#state = State.Length;
-    } else this.#state = State.UntilClose;
-    if (this.#state === State.UntilClose) this.#keepAlive = false;
+    } else {
+      this.#state = State.UntilClose;
+      this.#keepAlive = false;
+    }
     const state = this.#state;
     this.#events.onHead({ status, headers, keepAlive: this.#keepAlive });
     if (state === State.Length && this.#remaining === 0 && this.#state === State.Length)
@@ -364,7 +405,7 @@ export class ResponseParser {
     const [buf, old] = this.#accumulate(data, at);
     const end = buf.indexOf('\r\n', Math.max(0, old - 1));
     if (end < 0 || end > MAX_CHUNK_LINE) {
-      this.#keep(buf, MAX_CHUNK_LINE, 'chunk size line');
+      this.#keep(buf, MAX_CHUNK_LINE, 2, 'chunk size line');
       return data.length;
     }
     const m = CHUNK_LINE.exec(latin1(buf, 0, end));
@@ -388,7 +429,7 @@ export class ResponseParser {
     }
     const end = buf.indexOf(HEAD_END, Math.max(0, old - 3));
     if (end < 0 || end > MAX_HEADER_BYTES) {
-      this.#keep(buf, MAX_HEADER_BYTES, 'trailer section');
+      this.#keep(buf, MAX_HEADER_BYTES, 4, 'trailer section');
       return data.length;
     }
     const trailers: ResponseHeaders = {};
