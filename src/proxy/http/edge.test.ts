@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HcmConfig } from '../xds/decode/hcm.ts';
-import { internalAddresses, sanitizeRequest, stripHopByHop } from './edge.ts';
+import { endToEndHeaders, internalAddresses, sanitizeRequest } from './edge.ts';
 
 const base = {
   useRemoteAddress: false,
@@ -48,19 +48,24 @@ test('sidecar hops (no use_remote_address) leave XFF alone and keep x-forwarded-
   assert.match(String(headers['x-request-id']), /^[0-9a-f-]{36}$/);
 });
 
-test('hop-by-hop headers and the ones Connection names are removed; te keeps only trailers', () => {
+test('hop-by-hop headers, the ones Connection names and the dropped ones are left out; te keeps only trailers', () => {
   const h: IncomingHttpHeaders = {
-    connection: 'close, x-private',
+    connection: 'close, X-Private',
     'x-private': '1',
     'keep-alive': 'timeout=5',
     upgrade: 'h2c',
     te: 'trailers, deflate',
     'transfer-encoding': 'chunked',
+    'x-envoy-max-retries': '3',
     ok: 'yes',
+    'set-cookie': ['a=1', 'b=2'],
   };
-  stripHopByHop(h);
-  assert.deepEqual(h, { te: 'trailers', ok: 'yes' });
-  const g: IncomingHttpHeaders = { te: 'gzip' };
-  stripHopByHop(g);
-  assert.deepEqual(g, {});
+  const copy = { ...h };
+  assert.deepEqual(endToEndHeaders(h, new Set(['x-envoy-max-retries'])), {
+    te: 'trailers',
+    ok: 'yes',
+    'set-cookie': ['a=1', 'b=2'],
+  });
+  assert.deepEqual(h, copy, 'the input is left as it was');
+  assert.deepEqual(endToEndHeaders({ te: 'gzip', connection: 'keep-alive', a: undefined }), {});
 });

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList } from 'node:net';
 import type { Cidr, HcmConfig } from '../xds/decode/hcm.ts';
 
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -13,23 +13,43 @@ const HOP_BY_HOP = [
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
-];
+]);
 
-/** Removes hop-by-hop headers, including those the Connection header nominates; keeps `te: trailers`. */
-export function stripHopByHop(headers: IncomingHttpHeaders | Record<string, unknown>): void {
-  const connection = headers.connection;
-  if (typeof connection === 'string')
-    for (const token of connection.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t && t !== 'close' && t !== 'keep-alive') delete headers[t];
-    }
-  for (const h of HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h];
-  const te = headers.te;
-  if (te !== undefined) {
-    if (typeof te === 'string' && te.split(',').some((t) => t.trim().toLowerCase() === 'trailers'))
-      headers.te = 'trailers';
-    else delete headers.te;
+/** The names a Connection header nominates as hop-by-hop, beyond the usual close and keep-alive. */
+function nominated(connection: unknown): Set<string> | undefined {
+  if (typeof connection !== 'string' || connection === 'keep-alive' || connection === 'close')
+    return undefined;
+  let names: Set<string> | undefined;
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t && t !== 'close' && t !== 'keep-alive') (names ??= new Set()).add(t);
   }
+  return names;
+}
+
+/**
+ * The end-to-end headers, as a new object: without the hop-by-hop ones (those above and those the
+ * Connection header names), `te` kept only as `te: trailers`, and without the names in `drop`.
+ * Building a new object, rather than deleting from the old one, keeps it in V8's fast mode for
+ * everything that reads it afterwards (header serialisation).
+ */
+export function endToEndHeaders<V>(
+  headers: Readonly<Record<string, V | undefined>>,
+  drop?: ReadonlySet<string>,
+): Record<string, V | string> {
+  const skip = nominated(headers.connection);
+  const out: Record<string, V | string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || drop?.has(name) || skip?.has(name)) continue;
+    if (name === 'te') {
+      if (typeof value === 'string' && value.split(',').some((t) => t.trim().toLowerCase() === 'trailers'))
+        out.te = 'trailers';
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 export function internalAddresses(cidrs: readonly Cidr[] | undefined): BlockList {

@@ -8,7 +8,7 @@ import type { HeaderMap } from '../router/headers.ts';
 import { admitRequest, admitRetry } from '../upstream/admission.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
-import { stripHopByHop } from './edge.ts';
+import { endToEndHeaders } from './edge.ts';
 import { RequestBody, sendMirrors } from './mirror.ts';
 import { RetryState } from './retry.ts';
 import type { ResetReason } from './retry.ts';
@@ -34,15 +34,19 @@ export interface ForwardTarget {
   readonly decorate: (headers: HeaderMap) => void;
 }
 
-/** Request headers that steer this proxy's router and do not travel upstream. */
-const ROUTER_HEADERS = [
+/**
+ * Request headers that do not travel upstream: those that steer this proxy's router, and Expect,
+ * since the connection manager already answered `100-continue` itself, as Envoy does by default.
+ */
+const NOT_FORWARDED = new Set([
   'x-envoy-upstream-rq-timeout-ms',
   'x-envoy-upstream-rq-per-try-timeout-ms',
   'x-envoy-max-retries',
   'x-envoy-retry-on',
   'x-envoy-retry-grpc-on',
   'x-envoy-retriable-status-codes',
-];
+  'expect',
+]);
 
 function headerMs(value: string | string[] | undefined): number | undefined {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
@@ -129,19 +133,19 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
   const { cluster } = target;
   const cstats = cluster.stats;
   const info = stream.info;
-  const headers = stream.headers as Record<string, string | string[] | undefined>;
   const vhost = stream.vhost;
   const retry = new RetryState(action.retryPolicy ?? vhost?.retryPolicy, stream.headers);
   // The connection manager already removed x-envoy-* headers of untrusted callers.
-  const timeoutMs = headerMs(headers['x-envoy-upstream-rq-timeout-ms']) ?? routeTimeout(action, headers);
+  const received = stream.headers;
+  const timeoutMs = headerMs(received['x-envoy-upstream-rq-timeout-ms']) ?? routeTimeout(action, received);
   let perTryMs = retry.policy.perTryTimeoutMs;
-  const perTryHeader = headerMs(headers['x-envoy-upstream-rq-per-try-timeout-ms']);
+  const perTryHeader = headerMs(received['x-envoy-upstream-rq-per-try-timeout-ms']);
   if (perTryHeader !== undefined && (timeoutMs === 0 || perTryHeader < timeoutMs)) perTryMs = perTryHeader;
   if (timeoutMs > 0 && perTryMs >= timeoutMs) perTryMs = 0;
-  for (const h of ROUTER_HEADERS) delete headers[h];
+  // What goes upstream, copied once (each attempt copies it again for its own changes).
+  const headers: HeaderMap = endToEndHeaders(received, NOT_FORWARDED);
   if (timeoutMs > 0 || perTryMs > 0)
     headers['x-envoy-expected-rq-timeout-ms'] = String(perTryMs || timeoutMs);
-  stripHopByHop(headers);
 
   const body = new RequestBody(stream.req, stream.hasBody, vhost?.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
   if (action.requestMirrorPolicies.length)
@@ -251,8 +255,7 @@ export function forward(stream: HttpStream, target: ForwardTarget, action: Route
   const respond = (a: UpstreamAttempt, response: UpstreamResponse) => {
     const res = stream.res;
     info.upstreamServiceTimeMs = performance.now() - started;
-    const out = response.headers as HeaderMap;
-    stripHopByHop(out);
+    const out: HeaderMap = endToEndHeaders(response.headers as HeaderMap);
     out['x-envoy-upstream-service-time'] = String(Math.round(info.upstreamServiceTimeMs));
     if (vhost?.includeAttemptCountInResponse) out['x-envoy-attempt-count'] = String(info.attemptCount);
     target.decorate(out);

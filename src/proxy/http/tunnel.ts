@@ -7,7 +7,7 @@ import type { RouteAction } from '../router/route-config.ts';
 import { matchRoute } from '../router/match.ts';
 import { readyEvent } from '../upstream/pool.ts';
 import type { HttpConnectionManager } from './connection-manager.ts';
-import { stripHopByHop } from './edge.ts';
+import { endToEndHeaders } from './edge.ts';
 import { selectUpstream } from './router.ts';
 import type { UpstreamTarget } from './router.ts';
 import type { HttpStream } from './stream.ts';
@@ -92,8 +92,7 @@ export function handleUpgrade(
     hcm.complete(stream, res.statusCode);
     return;
   }
-  const headers = stream.headers;
-  stripHopByHop(headers);
+  const headers = endToEndHeaders(stream.headers);
   headers.connection = 'Upgrade';
   headers.upgrade = type;
   headers.host = target.authority;
@@ -122,8 +121,7 @@ export function handleUpgrade(
   upstream.on('response', (ures: IncomingMessage) => {
     // The upstream declined the upgrade: relay its answer as a normal response.
     target.cluster.stats.code(ures.statusCode ?? 502);
-    const out = { ...ures.headers };
-    stripHopByHop(out);
+    const out = endToEndHeaders(ures.headers);
     hcm.decorateResponse(stream, out);
     res.writeHead(ures.statusCode ?? 502, out);
     ures.pipe(res);

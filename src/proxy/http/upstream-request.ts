@@ -171,8 +171,6 @@ export class UpstreamAttempt {
     // The attempt owns its copy of the headers.
     const headers = request.headers;
     headers.host = request.authority;
-    // This proxy already answered `Expect: 100-continue` itself, as Envoy does by default.
-    delete headers.expect;
     this.#ticket = pool.request(
       { method: request.method, path: request.path, headers, body },
       {
