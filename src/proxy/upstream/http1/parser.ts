@@ -302,10 +302,8 @@ export class ResponseParser {
           at = this.#head(data, at);
           break;
         case State.Length: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = data.subarray(at, at + n);
-          at += n;
+          const chunk = this.#take(data, at);
+          at += chunk.length;
           this.#events.onBody(chunk);
           if (this.#remaining === 0 && this.#state === State.Length) this.#end({}, at === data.length);
           break;
@@ -314,10 +312,8 @@ export class ResponseParser {
           at = this.#chunkSize(data, at);
           break;
         case State.ChunkData: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = data.subarray(at, at + n);
-          at += n;
+          const chunk = this.#take(data, at);
+          at += chunk.length;
           if (this.#remaining === 0) {
             this.#state = State.ChunkDataEnd;
             this.#remaining = 2;
@@ -339,6 +335,13 @@ export class ResponseParser {
           return;
       }
     }
+  }
+
+  /** The body bytes from `at` that belong to the current length (Content-Length or chunk). */
+  #take(data: Buffer, at: number): Buffer {
+    const n = Math.min(this.#remaining, data.length - at);
+    this.#remaining -= n;
+    return data.subarray(at, at + n);
   }
 
   /** Appends to the pending bytes; returns the buffer to search and where the new bytes start in it. */
