@@ -15,6 +15,7 @@ const seen: string[] = [];
 before(async () => {
   server = http.createServer((req, res) => {
     seen.push(req.url ?? '');
+    if (req.url === '/reset') return req.socket.destroy();
     const close = req.url === '/close';
     // Hold /slow answers briefly so that requests overlap.
     setTimeout(
@@ -90,6 +91,16 @@ test('a connection the upstream closes, or that reached its request limit, is no
   assert.equal(limited.stats.upstream_cx_total.value, 2, 'two requests per connection');
   p.close();
   limited.p.close();
+});
+
+test('a request that fails with its connection leaves the requests waiting behind it unharmed', async () => {
+  const { p, stats } = pool(1);
+  const failing = get(p, '/reset');
+  const waiting = get(p, '/waiting');
+  await assert.rejects(failing.done);
+  assert.equal((await waiting.done).body, '/waiting GET');
+  assert.equal(stats.upstream_cx_total.value, 2, 'the waiting request got a new connection');
+  p.close();
 });
 
 test('a refused connection fails its request with the socket error', async () => {

@@ -132,7 +132,8 @@ export class Http1Ticket implements ExchangeHandler {
     this.handler.onEnd(trailers);
   }
   onError(error: Error): void {
-    this.#done(!this.#conn?.connection.gone && !this.#conn?.connection.current);
+    // A failed request usually took its connection down with it (a write refused before sending does not).
+    this.#done(this.#conn?.connection.idle ?? false);
     if (!this.cancelled) this.handler.onError(error);
   }
 
@@ -223,7 +224,7 @@ export class Http1Pool {
 
   #release(conn: PooledConnection): void {
     if (conn.retired) return;
-    if (this.#closed || conn.connection.gone) {
+    if (this.#closed || !conn.connection.idle) {
       this.#retire(conn);
       return;
     }

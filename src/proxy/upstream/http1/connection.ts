@@ -105,7 +105,6 @@ export class Http1Connection {
   #ready = false;
   #exchange: Exchange | undefined;
   #error: Error | undefined;
-  #gone = false;
 
   constructor(socket: net.Socket, readyEvent: string, idleTimeoutMs: number, onGone: () => void) {
     this.socket = socket;
@@ -134,8 +133,9 @@ export class Http1Connection {
     return this.#exchange;
   }
 
-  get gone(): boolean {
-    return this.#gone;
+  /** Whether a new request may start on it now (open, and no request in progress). */
+  get idle(): boolean {
+    return !this.socket.destroyed && !this.#exchange;
   }
 
   /** Starts a request; the connection must be idle. */
@@ -238,7 +238,7 @@ export class Http1Connection {
     if (exchange.paused) this.socket.resume();
     // A response that ended before its request did (an early 413, say) leaves the upstream
     // reading a body nobody will finish: the connection cannot be reused.
-    const clean = reusable && exchange.requestDone && !this.#gone;
+    const clean = reusable && exchange.requestDone && !this.socket.destroyed;
     if (!clean) this.socket.destroy();
     exchange.handler.onEnd(trailers, clean);
   }
@@ -249,7 +249,6 @@ export class Http1Connection {
   }
 
   #onClose(): void {
-    this.#gone = true;
     if (this.#exchange) this.#fail(this.#error ?? new UpstreamResetError('upstream connection closed'));
     this.#onGone();
   }
