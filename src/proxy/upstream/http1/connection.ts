@@ -4,6 +4,7 @@ import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { UpstreamProtocolError, UpstreamResetError } from '../../errors.ts';
 import { ResponseParser } from './parser.ts';
+import { FIELD_VALUE, TOKEN } from './syntax.ts';
 import type { ResponseEvents, ResponseHead, ResponseHeaders } from './parser.ts';
 
 export interface Http1Request {
@@ -31,8 +32,6 @@ export interface ExchangeHandler {
   onError(error: Error): void;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const REQUEST_TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** Methods whose requests carry a body by definition: without one they say `content-length: 0`. */
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -2,6 +2,7 @@
 // leniency could desynchronise the connection: anything ambiguous is an error, and the connection
 // that carried it is never reused.
 import { UpstreamProtocolError } from '../../errors.ts';
+import { TCHARS, TOKEN, TOKEN_BYTE, VALUE_BYTE } from './syntax.ts';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -41,22 +42,10 @@ const State = {
 type State = (typeof State)[keyof typeof State];
 
 const DIGITS = /^\d{1,15}$/;
-const TCHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z";
 /** A chunk size and its extensions, `;name` or `;name=token` or `;name="quoted"`, with no whitespace. */
 const CHUNK_LINE = new RegExp(
   `^([0-9a-fA-F]{1,13})(?:;[${TCHARS}]+(?:=(?:[${TCHARS}]+|"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])*"))?)*$`,
 );
-const CODING = new RegExp(`^[${TCHARS}]+$`);
-
-/** tchar (RFC 9110): the bytes a header name may hold. */
-const TOKEN_BYTE = new Uint8Array(256);
-/** HTAB, visible ASCII, space and obs-text: the bytes a header value or reason phrase may hold. */
-const VALUE_BYTE = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-  TOKEN_BYTE[c.charCodeAt(0)] = 1;
-VALUE_BYTE[0x09] = 1;
-VALUE_BYTE.fill(1, 0x20, 0x7f);
-VALUE_BYTE.fill(1, 0x80, 0x100);
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
@@ -180,7 +169,7 @@ function parseFields(text: string, at: number, into: ResponseHeaders): void {
 function codings(value: string | string[]): string[] {
   const list = tokens(value, ' ');
   for (const c of list)
-    if (!CODING.test(c)) fail(`invalid Transfer-Encoding ${JSON.stringify(String(value))}`);
+    if (!TOKEN.test(c)) fail(`invalid Transfer-Encoding ${JSON.stringify(String(value))}`);
   return list;
 }
 
