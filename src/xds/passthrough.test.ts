@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerInterceptingCallInterface, ServerMethodDefinition } from '@grpc/grpc-js';
 import { CLUSTER_TYPE, envoyRoot, ROUTE_TYPE } from '../envoy/index.ts';
-import { framedResponses, unframe } from './passthrough.ts';
+import { framedResponses } from './passthrough.ts';
 import { encodeDeltaResponse, encodeResponse, FRAME_PREFIX, messageOf } from './wire.ts';
 
 const DiscoveryResponse = envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse');
@@ -79,7 +79,7 @@ const method = (path: string) => ({
   responseStream: true,
   requestSerialize: (b: Buffer) => b,
   requestDeserialize: (b: Buffer) => b,
-  responseSerialize: unframe,
+  responseSerialize: messageOf,
   responseDeserialize: (b: Buffer) => b,
 });
 const FRAME = encodeResponse(

@@ -5,15 +5,14 @@
 // step can hand them on unchanged and every stream writes the same bytes.
 //
 // The framing step is internal to grpc-js (pinned at an exact version); where a call does not have
-// it, nothing is changed and grpc-js frames the message inside (the method's responseSerialize
-// strips the prefix), so the bytes on the wire are the same either way.
+// it, nothing is changed and grpc-js frames the message inside (the method's responseSerialize,
+// wire.ts's `messageOf`, strips the prefix), so the bytes on the wire are the same either way.
 import type {
   ServerInterceptingCall,
   ServerInterceptingCallInterface,
   ServerInterceptor,
   ServerMethodDefinition,
 } from '@grpc/grpc-js';
-import { messageOf } from './wire.ts';
 
 /** The internal step of grpc-js's server call that frames a response message. */
 interface Framing {
@@ -37,10 +36,4 @@ export function framedResponses(paths: ReadonlySet<string>): ServerInterceptor {
     // wrapping layer would only add work to every message.
     return call as ServerInterceptingCall;
   };
-}
-
-/** A method's responseSerialize for framed responses, used where the framing step was not
- * replaced: the message inside, which grpc-js then frames. */
-export function unframe(frame: Buffer): Buffer {
-  return messageOf(frame);
 }

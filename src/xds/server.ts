@@ -14,7 +14,8 @@ import type { DeltaAdsStream } from './delta.ts';
 import { DeltaConnection } from './delta.ts';
 import type { PushRequest } from './generators.ts';
 import { mergeRequests } from './generators.ts';
-import { framedResponses, unframe } from './passthrough.ts';
+import { framedResponses } from './passthrough.ts';
+import { messageOf } from './wire.ts';
 import type { ConfigEvent, ConfigInput } from './input.ts';
 import { METRICS, XdsMetrics } from './metrics.ts';
 import type { Proxy } from './proxy.ts';
@@ -120,8 +121,8 @@ export class DiscoveryServer {
     });
     const definition: grpc.ServiceDefinition = {
       ...service,
-      StreamAggregatedResources: { ...sotw, responseSerialize: unframe },
-      DeltaAggregatedResources: { ...delta, responseSerialize: unframe },
+      StreamAggregatedResources: { ...sotw, responseSerialize: messageOf },
+      DeltaAggregatedResources: { ...delta, responseSerialize: messageOf },
     };
     server.addService(definition, {
       StreamAggregatedResources: (stream: AdsStream) =>
