@@ -7,7 +7,7 @@ import type { MemoryStore } from '../config/index.ts';
 import type { ControlPlane } from './index.ts';
 import { startControlPlane } from './index.ts';
 import { AdsClient } from './fixtures/ads-client.ts';
-import { addPod, applyYaml, node, storeWith, World } from './fixtures/harness.ts';
+import { addPod, applyYaml, node, reviewsSubsets, storeWith, World } from './fixtures/harness.ts';
 import { ResourceCache } from './cache.ts';
 import type { Json } from './envoy-util.ts';
 import { GENERATORS } from './generators.ts';
@@ -159,20 +159,7 @@ test('a route configuration encoded host by host has the bytes of encoding it wh
   const w = new World(
     `${bookinfo}
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
----
+${reviewsSubsets('v1', 'v2')}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { FAULT_TYPE } from '../envoy/index.ts';
 import type { Json } from './envoy-util.ts';
 import type { PodSpec } from './fixtures/harness.ts';
-import { node, vhost, World } from './fixtures/harness.ts';
+import { node, reviewsSubsets, vhost, World } from './fixtures/harness.ts';
 
 const bookinfo = readFileSync(new URL('./fixtures/bookinfo.yaml', import.meta.url), 'utf8');
 const pods: PodSpec[] = [
@@ -20,23 +20,7 @@ const PRODUCTPAGE = node('sidecar', '127.1.0.2', 'productpage-v1-0', 'default', 
 
 const subsets = `
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
-  - name: v3
-    labels:
-      version: v3
-`;
+${reviewsSubsets('v1', 'v2', 'v3')}`;
 
 function routesOf(w: World, host = 'reviews'): Json[] {
   const rc = w.route(w.proxy(PRODUCTPAGE), '9080');

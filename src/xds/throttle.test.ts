@@ -7,7 +7,7 @@ import { CLUSTER_TYPE } from '../envoy/index.ts';
 import { ServiceRegistry } from '../registry/index.ts';
 import { AdsClient } from './fixtures/ads-client.ts';
 import type { MemoryStore } from '../config/index.ts';
-import { addPod, applyYaml, node, storeWith } from './fixtures/harness.ts';
+import { addPod, applyYaml, node, reviewsSubsets, storeWith } from './fixtures/harness.ts';
 import { DEFAULT_MESH } from './push-context.ts';
 import { DiscoveryServer } from './server.ts';
 import { SLICE_MS, Throttle } from './throttle.ts';
@@ -77,19 +77,6 @@ test('a proxy that never answers does not hold the push permit from others', { t
   assert.ok(other.names(cds).length > 0);
   // And a push reaches both, the silent one still not having answered its first response.
   const n = [silent.received.length, other.received.length];
-  await applyYaml(
-    config,
-    `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-`,
-  );
+  await applyYaml(config, reviewsSubsets('v1'));
   await Promise.all([silent.next(CLUSTER_TYPE, n[0]), other.next(CLUSTER_TYPE, n[1])]);
 });
