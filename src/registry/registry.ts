@@ -100,11 +100,11 @@ export class ServiceRegistry implements RegistryView, PodSink {
     }
     // A record equal to the one held is kept, with what was derived from it (its endpoints, the
     // services of a workload): a config change usually concerns few services of many.
-    const changed: string[] = [];
+    const changed = new Set<string>();
     for (const [host, rec] of records) {
       const held = this.#records.get(host);
       if (held && sameRecord(held, rec)) records.set(host, held);
-      else changed.push(host);
+      else changed.add(host);
     }
     const servicesChanged = !sameServices(this.#records, records);
     const changedWorkloads = diffKeys(this.#configWorkloads, workloads);
@@ -125,9 +125,8 @@ export class ServiceRegistry implements RegistryView, PodSink {
     this.#reindex();
     // Endpoints change with their record, or with the config workloads of its namespace.
     const namespaces = new Set([...changedWorkloads].map((k) => k.slice(0, k.indexOf('/'))));
-    for (const [host, rec] of records)
-      if (namespaces.has(rec.service.namespace) && !changed.includes(host)) changed.push(host);
-    const endpointHosts = this.#recomputeEndpoints(changed);
+    for (const [host, rec] of records) if (namespaces.has(rec.service.namespace)) changed.add(host);
+    const endpointHosts = this.#recomputeEndpoints([...changed]);
     return this.#emit({ servicesChanged, endpointHosts, workloads: changedWorkloads });
   }
 
