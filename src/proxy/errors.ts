@@ -38,3 +38,15 @@ export class UpstreamResetError extends CaravelError {
     super('UPSTREAM_RESET', message, { ...options, userError: false });
   }
 }
+
+/**
+ * A downstream HTTP/1.1 request that breaks the protocol. `status` is the answer (400, or 431 for
+ * a header section over the limit); the connection closes after it.
+ */
+export class DownstreamProtocolError extends CaravelError {
+  readonly status: number;
+  constructor(message: string, status: number, options: ErrorOptions = {}) {
+    super('DOWNSTREAM_PROTOCOL_ERROR', message, { ...options, userError: false });
+    this.status = status;
+  }
+}

@@ -3,12 +3,12 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Http1Connection } from './http1/index.ts';
-import type { ExchangeHandler, Http1Controller, Http1Request, ResponseHeaders } from './http1/index.ts';
+import { Http1Connection } from '../http1/index.ts';
+import type { ExchangeHandler, Http1Controller, Http1Request, ResponseHeaders } from '../http1/index.ts';
 import type { Host } from './host.ts';
 import type { ClusterStats } from './stats.ts';
 
-export type { Http1Controller, Http1Request } from './http1/index.ts';
+export type { Http1Controller, Http1Request } from '../http1/index.ts';
 
 export class ConnectTimeoutError extends Error {
   readonly code = 'UPSTREAM_CONNECT_TIMEOUT';

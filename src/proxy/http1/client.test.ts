@@ -3,11 +3,11 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
-import { UpstreamProtocolError, UpstreamResetError } from '../../errors.ts';
-import { until } from '../../testing/control-plane.ts';
-import { Http1Connection } from './connection.ts';
-import type { Http1Controller, Http1Request } from './connection.ts';
-import type { ResponseHeaders } from './parser.ts';
+import { UpstreamProtocolError, UpstreamResetError } from '../errors.ts';
+import { until } from '../testing/control-plane.ts';
+import { Http1Connection } from './client.ts';
+import type { Http1Controller, Http1Request } from './client.ts';
+import type { ResponseHeaders } from './response-parser.ts';
 
 const servers: net.Server[] = [];
 after(() => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UpstreamProtocolError } from '../../errors.ts';
-import { MAX_HEADER_BYTES, ResponseParser } from './parser.ts';
-import type { ResponseHead, ResponseHeaders } from './parser.ts';
+import { UpstreamProtocolError } from '../errors.ts';
+import { MAX_HEADER_BYTES } from './parser.ts';
+import { ResponseParser } from './response-parser.ts';
+import type { ResponseHead, ResponseHeaders } from './response-parser.ts';
 
 interface Parsed {
   heads: ResponseHead[];

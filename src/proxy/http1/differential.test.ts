@@ -10,8 +10,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { MAX_HEADER_BYTES, ResponseParser } from './parser.ts';
-import type { ResponseHead, ResponseHeaders } from './parser.ts';
+import { MAX_HEADER_BYTES } from './parser.ts';
+import { ResponseParser } from './response-parser.ts';
+import type { ResponseHead, ResponseHeaders } from './response-parser.ts';
 import { CRLF, GROUPS } from './fixtures/responses.ts';
 import type { Case, Method } from './fixtures/responses.ts';
 

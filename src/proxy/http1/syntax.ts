@@ -6,9 +6,12 @@
 export const TCHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z";
 /** HTAB, space, visible ASCII and obs-text: what a field value or reason phrase may hold. */
 const VALUE_CHARS = '\\t\\x20-\\x7e\\x80-\\xff';
+/** What a request target may hold: visible ASCII and obs-text, no whitespace or controls. */
+const TARGET_CHARS = '\\x21-\\x7e\\x80-\\xff';
 
 export const TOKEN = new RegExp(`^[${TCHARS}]+$`);
 export const FIELD_VALUE = new RegExp(`^[${VALUE_CHARS}]*$`);
+export const REQUEST_TARGET = new RegExp(`^[${TARGET_CHARS}]+$`);
 
 /** 1 for each byte the character class holds. */
 function byteTable(chars: string): Uint8Array {
@@ -20,3 +23,4 @@ function byteTable(chars: string): Uint8Array {
 
 export const TOKEN_BYTE = byteTable(TCHARS);
 export const VALUE_BYTE = byteTable(VALUE_CHARS);
+export const TARGET_BYTE = byteTable(TARGET_CHARS);

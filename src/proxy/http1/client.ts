@@ -2,10 +2,10 @@
 // pipelining), parses its response, and says whether the connection may carry the next one.
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
-import { UpstreamProtocolError, UpstreamResetError } from '../../errors.ts';
-import { ResponseParser } from './parser.ts';
-import { FIELD_VALUE, TOKEN } from './syntax.ts';
-import type { ResponseEvents, ResponseHead, ResponseHeaders } from './parser.ts';
+import { UpstreamProtocolError, UpstreamResetError } from '../errors.ts';
+import { ResponseParser } from './response-parser.ts';
+import { FIELD_VALUE, REQUEST_TARGET, TOKEN } from './syntax.ts';
+import type { ResponseEvents, ResponseHead, ResponseHeaders } from './response-parser.ts';
 
 export interface Http1Request {
   readonly method: string;
@@ -32,7 +32,6 @@ export interface ExchangeHandler {
   onError(error: Error): void;
 }
 
-const REQUEST_TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** Methods whose requests carry a body by definition: without one they say `content-length: 0`. */
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const LAST_CHUNK = '0\r\n\r\n';
