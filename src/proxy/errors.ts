@@ -50,3 +50,10 @@ export class DownstreamProtocolError extends CaravelError {
     this.status = status;
   }
 }
+
+/** A response header this proxy cannot write (a name that is not a token, a value with CR or LF). */
+export class ResponseHeaderError extends CaravelError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('RESPONSE_HEADER_INVALID', message, { ...options, userError: false });
+  }
+}

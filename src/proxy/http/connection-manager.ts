@@ -1,8 +1,7 @@
 // The HTTP connection manager (one per filter chain): codecs (HTTP/1.1 with keep-alive and
 // pipelining, h2c by prior knowledge, h2 over TLS by ALPN), request sanitising, route resolution,
 // the HTTP filter chain, stats, access logs and draining.
-import http, { STATUS_CODES } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import type net from 'node:net';
@@ -13,6 +12,8 @@ import type { StatsStore } from '../stats/store.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import type { HcmConfig } from '../xds/decode/hcm.ts';
 import type { SecretConfig } from '../listener/tls.ts';
+import { ConnectionSet } from '../http1/index.ts';
+import type { ServerHandler, ServerResponse } from '../http1/index.ts';
 import type { AccessLogSinks } from './access-log.ts';
 import { internalAddresses, sanitizeRequest } from './edge.ts';
 import type { HttpFilter } from './filters/registry.ts';
@@ -50,6 +51,8 @@ export function normalizePath(target: string, dotSegments: boolean, mergeSlashes
 
 /** Longest request target accepted; longer ones get 414. */
 export const MAX_URI_BYTES = 16 * 1024;
+/** How long a request head may take to arrive once started (slow-header clients get 408). */
+const HEADERS_TIMEOUT_MS = 60_000;
 
 export interface HcmEnv {
   readonly clusters: ClusterManager;
@@ -70,7 +73,7 @@ export class HttpConnectionManager {
   readonly listenerPort: number;
   readonly #filters: readonly HttpFilter[];
   readonly #internal: BlockList;
-  #h1: http.Server | undefined;
+  #h1: ConnectionSet | undefined;
   #h2: http2.Http2Server | undefined;
   readonly #sessions = new Set<Http2Session>();
   #draining = false;
@@ -122,31 +125,31 @@ export class HttpConnectionManager {
       this.#http2().emit('connection', socket);
     } else {
       this.stats.downstream_cx_http1_total.inc();
-      this.#http1().emit('connection', socket);
+      this.#http1().add(socket);
     }
   }
 
-  #http1(): http.Server {
+  #http1(): ConnectionSet {
     if (this.#h1) return this.#h1;
-    const server = http.createServer({
-      maxHeaderSize: this.config.maxRequestHeadersKb * 1024,
-      keepAliveTimeout: this.config.idleTimeoutMs,
-      requestTimeout: this.config.requestTimeoutMs,
-      headersTimeout: 60_000,
-      connectionsCheckingInterval: 5_000,
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res, false));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) =>
-      this.#onClientError(err, socket),
+    const handler: ServerHandler = {
+      request: (req, res) => this.#onRequest(req, res, false),
+      tunnel: (req, socket, head) =>
+        req.method === 'CONNECT'
+          ? handleConnect(this, req, socket, head)
+          : handleUpgrade(this, req, socket, head),
+      protocolError: () => this.stats.downstream_cx_protocol_error.inc(),
+    };
+    const config = this.config;
+    this.#h1 = new ConnectionSet(
+      {
+        maxHeaderBytes: config.maxRequestHeadersKb * 1024,
+        idleTimeoutMs: config.idleTimeoutMs,
+        headersTimeoutMs: HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
+      handler,
     );
-    server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
-      handleUpgrade(this, req, socket, head),
-    );
-    server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
-      handleConnect(this, req, socket, head),
-    );
-    this.#h1 = server;
-    return server;
+    return this.#h1;
   }
 
   #http2(): http2.Http2Server {
@@ -169,21 +172,6 @@ export class HttpConnectionManager {
     server.setTimeout(this.config.idleTimeoutMs);
     this.#h2 = server;
     return server;
-  }
-
-  #onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
-    this.stats.downstream_cx_protocol_error.inc();
-    const inFlight = (socket as net.Socket & { _httpMessage?: ServerResponse })._httpMessage;
-    if (err.code === 'ECONNRESET' || !socket.writable || (inFlight && inFlight.headersSent)) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
-    );
-    socket.destroySoon();
   }
 
   #onRequest(req: DownstreamRequest, res: DownstreamResponse, isH2: boolean): void {
@@ -406,17 +394,17 @@ export class HttpConnectionManager {
     if (this.config.accessLogs.length) this.env.accessLogs.write(this.config.accessLogs, info);
   }
 
-  /** Stops keep-alive reuse: idle HTTP/1 connections close, busy ones close after their response, h2 gets GOAWAY. */
+  /** Stops keep-alive reuse: each HTTP/1 connection closes after its next response, h2 gets GOAWAY. */
   drain(): void {
     this.#draining = true;
-    this.#h1?.closeIdleConnections();
+    this.#h1?.drain();
     for (const s of this.#sessions) if (!s.closed) s.goaway();
   }
 
   /** Cuts every remaining connection (end of a drain period). */
   close(): void {
     this.#draining = true;
-    this.#h1?.closeAllConnections();
+    this.#h1?.close();
     for (const s of this.#sessions) s.destroy();
   }
 }

@@ -1,8 +1,9 @@
 // The router's upstream stage: circuit breaking, the route timeout and per-try timeout, retries with
 // Envoy's back-off and host predicate, outlier reporting, request mirroring, and the mapping of
 // upstream failures to Envoy's local replies and response flags.
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from '../http1/index.ts';
 import type { RouteAction } from '../router/route-config.ts';
 import type { HeaderMap } from '../router/headers.ts';
 import { admitRequest, admitRetry } from '../upstream/admission.ts';

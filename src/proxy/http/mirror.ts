@@ -1,15 +1,23 @@
 // The request body on its way upstream, kept (up to the buffer limit) so that a retry or a mirror can
 // send it again; and request mirroring: fire-and-forget copies to shadow clusters, with the
 // authority suffixed "-shadow", whose answers are read and dropped.
-import type { Readable } from 'node:stream';
 import type { MirrorPolicy } from '../router/route-config.ts';
 import { admitRequest } from '../upstream/admission.ts';
 import type { HttpStream } from './stream.ts';
 import { UpstreamAttempt } from './upstream-request.ts';
 import type { ForwardTarget } from './forward.ts';
 
+/** A downstream request body: either codec's request. */
+interface BodySource {
+  readonly readableEnded: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 export class RequestBody {
-  readonly #req: Readable;
+  readonly #req: BodySource;
   readonly #limit: number;
   #chunks: Buffer[] = [];
   #size = 0;
@@ -18,7 +26,7 @@ export class RequestBody {
   overflowed = false;
   ended = false;
 
-  constructor(req: Readable, hasBody: boolean, limit: number) {
+  constructor(req: BodySource, hasBody: boolean, limit: number) {
     this.#req = req;
     this.#limit = limit;
     // A request without a body is left alone: the server discards its (empty) stream.

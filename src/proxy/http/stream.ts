@@ -1,12 +1,13 @@
 // One downstream request on its way through the connection manager's filters to the router.
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerRequest, ServerResponse } from '../http1/index.ts';
 import type { Route, RouteTable, VirtualHost } from '../router/route-config.ts';
 import type { HttpConnectionManager } from './connection-manager.ts';
 import { StreamInfo } from './stream-info.ts';
 import type { ResponseFlag } from './stream-info.ts';
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamRequest = ServerRequest | Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
 export class HttpStream {
@@ -79,6 +80,6 @@ export class HttpStream {
 
   /** Both codecs' responses take the same arguments; the union of their signatures does not type-check. */
   writeHead(status: number, headers: OutgoingHttpHeaders): void {
-    (this.res as ServerResponse).writeHead(status, headers);
+    (this.res as ServerResponse).writeHead(status, headers as Record<string, string | string[]>);
   }
 }

@@ -3,6 +3,8 @@
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
+import { ServerResponse } from '../http1/index.ts';
+import type { ServerRequest } from '../http1/index.ts';
 import type { RouteAction } from '../router/route-config.ts';
 import { matchRoute } from '../router/match.ts';
 import { readyEvent } from '../upstream/pool.ts';
@@ -12,11 +14,10 @@ import { selectUpstream } from './router.ts';
 import type { UpstreamTarget } from './router.ts';
 import type { HttpStream } from './stream.ts';
 
-function localResponse(req: IncomingMessage, socket: net.Socket): http.ServerResponse {
-  const res = new http.ServerResponse(req);
-  res.assignSocket(socket);
-  res.shouldKeepAlive = false;
-  res.once('finish', () => socket.end());
+/** The answer to a tunnel request that does not become a tunnel; the connection ends after it. */
+function localResponse(req: ServerRequest, socket: net.Socket): ServerResponse {
+  const res = new ServerResponse(socket, { responseDone: () => socket.end() }, req.method, false, false);
+  socket.once('close', () => res.connectionClosed());
   return res;
 }
 
@@ -71,7 +72,7 @@ function fail(stream: HttpStream, target: UpstreamTarget, e: Error): void {
 
 export function handleUpgrade(
   hcm: HttpConnectionManager,
-  req: IncomingMessage,
+  req: ServerRequest,
   socket: net.Socket,
   head: Buffer,
 ): void {
@@ -109,7 +110,6 @@ export function handleUpgrade(
   upstream.on('upgrade', (ures: IncomingMessage, usock: net.Socket, uhead: Buffer) => {
     stream.info.upstreamServiceTimeMs = performance.now() - started;
     target.cluster.stats.code(101);
-    res.detachSocket(socket);
     const lines = [`HTTP/1.1 101 ${ures.statusMessage || 'Switching Protocols'}`];
     for (let i = 0; i < ures.rawHeaders.length; i += 2)
       lines.push(`${ures.rawHeaders[i]}: ${ures.rawHeaders[i + 1]}`);
@@ -123,8 +123,12 @@ export function handleUpgrade(
     target.cluster.stats.code(ures.statusCode ?? 502);
     const out = endToEndHeaders(ures.headers);
     hcm.decorateResponse(stream, out);
-    res.writeHead(ures.statusCode ?? 502, out);
-    ures.pipe(res);
+    res.writeHead(ures.statusCode ?? 502, out as Record<string, string | string[]>);
+    ures.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) ures.pause();
+    });
+    res.on('drain', () => ures.resume());
+    ures.once('end', () => res.end());
     res.once('close', () => {
       target.cluster.stats.upstream_rq_active.dec();
       target.host.activeRequests--;
@@ -137,7 +141,7 @@ export function handleUpgrade(
 
 export function handleConnect(
   hcm: HttpConnectionManager,
-  req: IncomingMessage,
+  req: ServerRequest,
   socket: net.Socket,
   head: Buffer,
 ): void {
@@ -168,7 +172,6 @@ export function handleConnect(
     tunnelled = true;
     stream.info.upstreamServiceTimeMs = performance.now() - started;
     target.cluster.stats.code(200);
-    res.detachSocket(socket);
     socket.write('HTTP/1.1 200 OK\r\n\r\n');
     if (head.length) upstream.write(head);
     splice(hcm, stream, target, socket, upstream, 200);
