@@ -33,6 +33,10 @@ function httpDate(): string {
   return dateValue;
 }
 
+function toBuffer(chunk: Buffer | string): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+}
+
 function headerLines(headers: OutgoingHeaders): string {
   let lines = '';
   for (const name in headers) {
@@ -117,7 +121,7 @@ export class ServerResponse extends EventEmitter {
   write(chunk: Buffer | string): boolean {
     if (this.writableEnded || this.#closed) return false;
     if (!this.headersSent) this.writeHead(this.statusCode, {});
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const data = toBuffer(chunk);
     if (data.length === 0 || this.#framing === Framing.None) return this.#flushHead();
     const flushed = this.#send(data, this.#framing === Framing.Chunked ? CRLF : undefined);
     if (!flushed) this.socket.once('drain', this.#emitDrain);
@@ -134,16 +138,21 @@ export class ServerResponse extends EventEmitter {
 
   end(chunk?: Buffer | string): void {
     if (this.writableEnded || this.#closed) return;
-    if (chunk !== undefined && chunk.length > 0) this.write(chunk);
-    else if (!this.headersSent) this.writeHead(this.statusCode, {});
+    if (!this.headersSent) this.writeHead(this.statusCode, {});
     this.writableEnded = true;
+    // The last body bytes, the last chunk and the held head leave in one write.
+    const data = chunk === undefined || this.#framing === Framing.None ? undefined : toBuffer(chunk);
     if (this.#framing === Framing.Chunked) {
       const trailers = this.#trailers;
       const last = trailers ? `0\r\n${headerLines(trailers)}\r\n` : LAST_CHUNK;
-      const head = this.#head;
-      this.#head = undefined;
-      this.socket.write(head === undefined ? last : head + last, 'latin1');
-    } else this.#flushHead();
+      if (data !== undefined && data.length > 0) this.#send(data, CRLF + last);
+      else {
+        const head = this.#head;
+        this.#head = undefined;
+        this.socket.write(head === undefined ? last : head + last, 'latin1');
+      }
+    } else if (data !== undefined && data.length > 0) this.#send(data, undefined);
+    else this.#flushHead();
     this.writableFinished = true;
     this.#clearTimeout();
     this.emit('finish');
