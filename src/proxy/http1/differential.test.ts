@@ -13,7 +13,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { MAX_HEADER_BYTES } from './parser.ts';
 import { ResponseParser } from './response-parser.ts';
 import type { ResponseHead, ResponseHeaders } from './response-parser.ts';
-import { CRLF, GROUPS } from './fixtures/responses.ts';
+import { GROUPS } from './fixtures/responses.ts';
+import { describe, mutate, pooled, random, show, splitFailures } from './fixtures/harness.ts';
 import type { Case, Method } from './fixtures/responses.ts';
 
 /** A whole response as one parser read it. */
@@ -36,66 +37,14 @@ interface Outcome {
 
 const cases: readonly Case[] = GROUPS.flatMap((g) => g.cases);
 
-/** A small seeded generator (mulberry32), so that every run sees the same mutations. */
-function random(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
-
-/** Bytes that change how a response is framed when they land in the wrong place. */
-const MUTANT_BYTES = [...'\r\n \t:;,0f-+=', '\0', '\x7f', '\xe9'].map((c) => c.charCodeAt(0));
-
-function mutate(base: Case, rand: (n: number) => number, index: number): Case {
-  let bytes = base.bytes;
-  const ops: string[] = [];
-  for (let n = 1 + rand(3); n > 0 && bytes.length > 0; n--) {
-    const at = rand(bytes.length);
-    const byte = MUTANT_BYTES[rand(MUTANT_BYTES.length)]!;
-    switch (rand(5)) {
-      case 0:
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.of(byte), bytes.subarray(at + 1)]);
-        ops.push(`set ${at} to ${byte}`);
-        break;
-      case 1:
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.of(byte), bytes.subarray(at)]);
-        ops.push(`insert ${byte} at ${at}`);
-        break;
-      case 2:
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
-        ops.push(`delete ${at}`);
-        break;
-      case 3:
-        bytes = bytes.subarray(0, at);
-        ops.push(`truncate at ${at}`);
-        break;
-      default: {
-        // Repeat the line around `at`: a second Content-Length, Transfer-Encoding or chunk.
-        const end = bytes.indexOf(CRLF, at);
-        if (end < 0) break;
-        const previous = end > 0 ? bytes.lastIndexOf(CRLF, end - 1) : -1;
-        const start = previous < 0 ? 0 : previous + 2;
-        bytes = Buffer.concat([
-          bytes.subarray(0, end + 2),
-          bytes.subarray(start, end + 2),
-          bytes.subarray(end + 2),
-        ]);
-        ops.push(`repeat line ${start}..${end}`);
-      }
-    }
-  }
-  return { name: `mutant ${index} of '${base.name}' (${ops.join(', ')})`, bytes, method: base.method };
-}
-
 const MUTANTS = 500;
 const mutants: Case[] = (() => {
   const rand = random(0x5eed);
   const bases = cases.filter((c) => c.body !== undefined && c.bytes.length < 200);
-  return Array.from({ length: MUTANTS }, (_, i) => mutate(bases[rand(bases.length)]!, rand, i));
+  return Array.from({ length: MUTANTS }, (_, i) => {
+    const base = bases[rand(bases.length)]!;
+    return { ...mutate(base, rand, i), method: base.method };
+  });
 })();
 
 // ---- our parser ------------------------------------------------------------------------------
@@ -134,7 +83,10 @@ function parse(c: Case, cuts: readonly number[], eof = true): OurRun {
 }
 
 /** What must not depend on where reads end. Reusable only if nothing went wrong afterwards. */
-const splitView = (r: OurRun) => ({ ...r, error: r.error !== undefined });
+const splitRun = (c: Case, cuts: readonly number[]) => {
+  const r = parse(c, cuts);
+  return { ...r, error: r.error !== undefined };
+};
 
 function ourOutcome(c: Case): Outcome {
   const r = parse(c, []);
@@ -161,42 +113,6 @@ function ourBoundary(c: Case): number {
     else lo = mid + 1;
   }
   return lo;
-}
-
-/** Every read boundary for short inputs; for long ones a seeded sample plus the edges that matter. */
-function splits(c: Case, rand: (n: number) => number): number[][] {
-  const n = c.bytes.length;
-  const out: number[][] = [];
-  if (n <= 2048) for (let i = 1; i < n; i++) out.push([i]);
-  else {
-    const near = [MAX_HEADER_BYTES];
-    for (let i = c.bytes.indexOf('\r\n\r\n'); i >= 0; i = c.bytes.indexOf('\r\n\r\n', i + 1)) near.push(i);
-    for (const p of near) for (let d = -4; d <= 8; d++) if (p + d > 0 && p + d < n) out.push([p + d]);
-    for (let i = 0; i < 200; i++) out.push([1 + rand(n - 1)]);
-  }
-  // Many short reads: state carried across more than one boundary.
-  for (let i = 0; i < 4 && n > 1; i++) {
-    const cuts = new Set<number>();
-    for (let k = 2 + rand(8); k > 0; k--) cuts.add(1 + rand(n - 1));
-    out.push([...cuts].sort((x, y) => x - y));
-  }
-  if (n <= 2048) out.push(Array.from({ length: Math.max(0, n - 1) }, (_, i) => i + 1));
-  return out;
-}
-
-function splitFailures(corpus: readonly Case[]): string[] {
-  const rand = random(0xc075);
-  const failures: string[] = [];
-  for (const c of corpus) {
-    const whole = splitView(parse(c, []));
-    const cuts = splits(c, rand).find((cuts) => !isDeepStrictEqual(splitView(parse(c, cuts)), whole));
-    if (cuts)
-      failures.push(
-        `${describe(c)}: reads ending at ${cuts.length > 8 ? `${cuts.length} boundaries` : cuts.join(',')} give ` +
-          `${show(splitView(parse(c, cuts)))}, one read gives ${show(whole)}`,
-      );
-  }
-  return failures;
 }
 
 // ---- the reference: node:http's client -------------------------------------------------------
@@ -297,20 +213,6 @@ after(() => {
   server.close();
 });
 
-/** Runs `fn` over `items`, `limit` at a time. */
-async function pooled<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return out;
-}
-
 // ---- comparing the two ------------------------------------------------------------------------
 
 interface Verdict {
@@ -371,15 +273,6 @@ async function judge(c: Case): Promise<Verdict> {
     );
   return verdict('agree');
 }
-
-/** JSON with long strings shortened, for failure messages. */
-function show(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    typeof v === 'string' && v.length > 80 ? `${v.slice(0, 60)}…(${v.length} chars)` : v,
-  );
-}
-
-const describe = (c: Case) => `${c.name} ${show(c.bytes.toString('latin1'))}`;
 
 /**
  * Responses we reject and llhttp reads, each on purpose. A case listed here that stops being
@@ -519,9 +412,9 @@ test('seeded mutations: never looser than llhttp, never framed differently', () 
 });
 
 test('hand-written responses parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(cases), []);
+  assert.deepStrictEqual(splitFailures(cases, splitRun), []);
 });
 
 test('seeded mutations parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(mutants), []);
+  assert.deepStrictEqual(splitFailures(mutants, splitRun), []);
 });
