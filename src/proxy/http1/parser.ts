@@ -258,6 +258,10 @@ export abstract class MessageParser {
     }
     const trailers: Fields = {};
     parseFields(latin1(buf, 0, end + 2), 0, trailers);
+    // RFC 9110 §6.5.1: framing fields are not allowed as trailers; one that sneaks in would frame
+    // the message again for whoever merges trailers into the head.
+    if (trailers['content-length'] !== undefined || trailers['transfer-encoding'] !== undefined)
+      fail('a framing field in the trailers');
     const consumed = at + end + 4 - old;
     this.#end(trailers, consumed === data.length);
     return consumed;

@@ -306,6 +306,10 @@ const STRICTER = new Map<string, string>([
   ['HTTP/0.9', 'only HTTP/1.0 and HTTP/1.1 on an HTTP/1.1 connection; llhttp takes 0.9 and 2.0 too'],
   ['no version', 'an HTTP/0.9 request line: no version, no header section of its own (RFC 9112 2.3)'],
   [
+    'origin-form CONNECT',
+    'CONNECT takes the authority-form only (RFC 9112 3.2.3); a path names no host and port to tunnel to',
+  ],
+  [
     'two spaces after the method',
     'the parts of a request line are separated by one SP (RFC 9112 3); llhttp skips more, another parser may not',
   ],

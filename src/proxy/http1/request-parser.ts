@@ -1,6 +1,7 @@
 // The request side of the HTTP/1.1 parser, for downstream connections: request lines, the Host
 // rule, request framing (no length means no body), and the requests that leave HTTP (CONNECT and
 // upgrades).
+import { METHODS } from 'node:http';
 import { DownstreamProtocolError } from '../errors.ts';
 import { CR, LF, SP, fail, framing, keepAlive, parseFields, tokens } from './fields.ts';
 import type { Fields, SyntaxFault } from './fields.ts';
@@ -33,6 +34,13 @@ export interface RequestEvents {
 }
 
 const HTTP_1 = 'HTTP/1.';
+/**
+ * The methods a request may use: those Node's own parser knows. Others are refused, as Envoy
+ * refuses them by default: a method no one recognises is more often a desynchronised body.
+ */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]/;
+const SLASH = 0x2f;
 
 /** Parses the request line at the start of `text` (after any empty lines, from `at`). */
 function requestLine(
@@ -51,12 +59,21 @@ function requestLine(
   const minor = text.charCodeAt(i + 8);
   if ((minor !== 0x30 && minor !== 0x31) || text.charCodeAt(i + 9) !== CR || text.charCodeAt(i + 10) !== LF)
     malformed(text, at);
-  return {
-    method: text.slice(at, methodEnd),
-    target: text.slice(targetStart, targetEnd),
-    http10: minor === 0x30,
-    next: i + 11,
-  };
+  const method = text.slice(at, methodEnd);
+  if (!KNOWN_METHODS.has(method)) fail(`unknown method ${JSON.stringify(method.slice(0, 32))}`);
+  const target = text.slice(targetStart, targetEnd);
+  if (!targetForm(method, target)) fail(`malformed request target ${JSON.stringify(target.slice(0, 64))}`);
+  return { method, target, http10: minor === 0x30, next: i + 11 };
+}
+
+/**
+ * RFC 9112 §3.2: origin-form (`/path`), absolute-form (`scheme://authority...`), asterisk-form
+ * (`*`), and authority-form for CONNECT only.
+ */
+function targetForm(method: string, target: string): boolean {
+  if (target.charCodeAt(0) === SLASH) return method !== 'CONNECT';
+  if (method === 'CONNECT') return true;
+  return target === '*' || ABSOLUTE_FORM.test(target);
 }
 
 function malformed(text: string, at: number): never {
@@ -107,6 +124,7 @@ export class RequestParser extends MessageParser {
     }
     const tunnel = method === 'CONNECT' || asksUpgrade(headers);
     const expect = headers.expect;
+    const expectContinue = !http10 && expect !== undefined && tokens(expect).includes('100-continue');
     this.#events.onHead({
       method,
       target,
@@ -114,7 +132,7 @@ export class RequestParser extends MessageParser {
       headers,
       keepAlive: keepAlive(headers.connection, http10),
       hasBody: body === 'chunked' || (body !== undefined && body > 0),
-      expectContinue: !http10 && typeof expect === 'string' && expect.toLowerCase() === '100-continue',
+      expectContinue,
       tunnel,
     });
     if (tunnel) return 'detach';

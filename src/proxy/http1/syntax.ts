@@ -6,8 +6,8 @@
 export const TCHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z";
 /** HTAB, space, visible ASCII and obs-text: what a field value or reason phrase may hold. */
 const VALUE_CHARS = '\\t\\x20-\\x7e\\x80-\\xff';
-/** What a request target may hold: visible ASCII and obs-text, no whitespace or controls. */
-const TARGET_CHARS = '\\x21-\\x7e\\x80-\\xff';
+/** What a request target may hold: visible ASCII (RFC 3986 has others percent-encoded). */
+const TARGET_CHARS = '\\x21-\\x7e';
 
 export const TOKEN = new RegExp(`^[${TCHARS}]+$`);
 export const FIELD_VALUE = new RegExp(`^[${VALUE_CHARS}]*$`);
