@@ -76,6 +76,7 @@ export class ServerResponse extends EventEmitter {
   #head: string | undefined;
   #trailers: OutgoingHeaders | undefined;
   #closed = false;
+  #awaitingDrain = false;
   #onTimeout: (() => void) | undefined;
 
   constructor(socket: net.Socket, owner: ResponseOwner, method: string, http10: boolean, keepAlive: boolean) {
@@ -124,11 +125,15 @@ export class ServerResponse extends EventEmitter {
     const data = toBuffer(chunk);
     if (data.length === 0 || this.#framing === Framing.None) return this.#flushHead();
     const flushed = this.#send(data, this.#framing === Framing.Chunked ? CRLF : undefined);
-    if (!flushed) this.socket.once('drain', this.#emitDrain);
+    if (!flushed && !this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.socket.once('drain', this.#emitDrain);
+    }
     return flushed;
   }
 
   readonly #emitDrain = (): void => {
+    this.#awaitingDrain = false;
     this.emit('drain');
   };
 

@@ -141,6 +141,8 @@ test('a response that ends before its request body: the body is read and dropped
   const seen: string[] = [];
   server.handle((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    // Held, as the connection manager holds a body until it has an upstream for it.
+    req.pause();
     res.writeHead(413, { 'content-length': '0' });
     res.end();
   });

@@ -163,7 +163,7 @@ export class ServerConnection implements ResponseOwner {
       let data = this.#unparsed;
       let at = 0;
       while (data !== undefined && at < data.length && this.#phase !== Phase.Closed) {
-        if (this.#phase === Phase.Responding || this.#req?.paused) break;
+        if (this.#phase === Phase.Responding || (this.#req?.paused && !this.#discarding)) break;
         if (this.#phase === Phase.Head && this.requestStartedAt === 0) this.#startRequest();
         at = this.#parser.execute(data, at);
         const req = this.#dispatch;
