@@ -260,7 +260,8 @@ export class HttpConnectionManager {
       const via = headers.via;
       headers.via = via ? `${via}, ${this.config.via}` : this.config.via;
     }
-    if (this.config.streamIdleTimeoutMs > 0) {
+    // A tunnel's idle time is the spliced sockets' business, not that of its local reply.
+    if (this.config.streamIdleTimeoutMs > 0 && !tunnel) {
       // No bytes either way for this long: 408 before the response started, a reset after.
       res.setTimeout(this.config.streamIdleTimeoutMs, () => {
         if (res.writableFinished) return;

@@ -13,6 +13,8 @@ export type OutgoingHeaders = Record<string, string | string[] | number | undefi
 export interface ResponseOwner {
   /** The whole response was handed to the socket; `keepAlive`: another request may follow. */
   responseDone(keepAlive: boolean): void;
+  /** Makes the connection report `ms` without bytes either way to `timedOut` (0: never). */
+  armTimeout?(ms: number): void;
 }
 
 /** Chunks up to this size are copied with their framing into one buffer (one write). */
@@ -180,22 +182,16 @@ export class ServerResponse extends EventEmitter {
   /** Calls `onTimeout` after `ms` without bytes either way on the connection (0 turns it off). */
   setTimeout(ms: number, onTimeout: () => void): void {
     this.#onTimeout = onTimeout;
-    this.socket.setTimeout(ms);
+    this.#owner.armTimeout?.(ms);
   }
 
   /** The connection's timeout fired while this response was in progress. */
-  timedOut(): boolean {
-    const onTimeout = this.#onTimeout;
-    if (!onTimeout) return false;
-    onTimeout();
-    return true;
+  timedOut(): void {
+    this.#onTimeout?.();
   }
 
   #clearTimeout(): void {
-    if (this.#onTimeout) {
-      this.#onTimeout = undefined;
-      this.socket.setTimeout(0);
-    }
+    this.#onTimeout = undefined;
   }
 
   #close(): void {

@@ -13,7 +13,7 @@ import type { ResponseOwner } from './server-response.ts';
 export interface ServerOptions {
   /** The limit on a request head; over it is 431. */
   readonly maxHeaderBytes: number;
-  /** A connection without a request for this long closes (0: never). */
+  /** A connection without a request for this long closes (0: never; checked once a second). */
   readonly idleTimeoutMs: number;
   /** A request head must arrive within this long of its first byte, else 408. */
   readonly headersTimeoutMs: number;
@@ -102,6 +102,10 @@ export class ServerConnection implements ResponseOwner {
   requestStartedAt = 0;
   #headDone = false;
   #draining = false;
+  /** When the last response ended (or the connection opened): the start of an idle period. */
+  #idleSince = performance.now();
+  /** The inactivity timeout the socket has now (the responses' stream idle timeout). */
+  #armedMs = 0;
   /** The client finished sending: no request follows the one in progress. */
   #eof = false;
 
@@ -120,7 +124,6 @@ export class ServerConnection implements ResponseOwner {
     socket.on('end', this.#onEof);
     socket.on('close', () => this.#onClose());
     socket.on('timeout', this.#onTimeout);
-    socket.setTimeout(options.idleTimeoutMs);
   }
 
   /**
@@ -132,9 +135,23 @@ export class ServerConnection implements ResponseOwner {
     this.#draining = true;
   }
 
-  /** Answers 408 to a request that took too long to arrive (the connection set checks deadlines). */
+  /**
+   * Answers 408 to a request that took too long to arrive and closes a connection idle for too
+   * long; the connection set calls it periodically, so no request arms a timer of its own.
+   */
   checkDeadline(now: number): void {
     const started = this.requestStartedAt;
+    const { idleTimeoutMs } = this.#options;
+    if (
+      started === 0 &&
+      this.#phase === Phase.Head &&
+      this.#unparsed === undefined &&
+      idleTimeoutMs > 0 &&
+      now - this.#idleSince > idleTimeoutMs
+    ) {
+      this.socket.destroy();
+      return;
+    }
     if (started === 0 || (this.#phase !== Phase.Head && this.#phase !== Phase.Body)) return;
     const { headersTimeoutMs, requestTimeoutMs } = this.#options;
     const late =
@@ -152,7 +169,6 @@ export class ServerConnection implements ResponseOwner {
   #startRequest(): void {
     this.requestStartedAt = performance.now();
     this.#headDone = false;
-    this.socket.setTimeout(0);
   }
 
   /** Parses what was read, for as long as the request in progress wants more. */
@@ -257,7 +273,7 @@ export class ServerConnection implements ResponseOwner {
     this.#discarding = false;
     this.#phase = Phase.Head;
     this.#parser.next();
-    if (this.#unparsed === undefined) this.socket.setTimeout(this.#options.idleTimeoutMs);
+    this.#idleSince = performance.now();
     this.#parse();
   }
 
@@ -290,10 +306,16 @@ export class ServerConnection implements ResponseOwner {
     socket.destroySoon();
   }
 
+  /** Arms the socket's inactivity timer once; later responses with the same timeout reuse it. */
+  armTimeout(ms: number): void {
+    if (ms === this.#armedMs) return;
+    this.#armedMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
   readonly #onTimeout = (): void => {
-    if (this.#res && !this.#res.writableFinished && this.#res.timedOut()) return;
-    // Idle: no request for the idle timeout.
-    if (this.#phase === Phase.Head && this.requestStartedAt === 0) this.socket.destroy();
+    const res = this.#res;
+    if (res && !res.writableFinished) res.timedOut();
   };
 
   readonly #onEof = (): void => {
