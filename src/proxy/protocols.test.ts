@@ -257,6 +257,20 @@ test('WebSocket upgrades are tunnelled when the route allows them, refused with 
   assert.match(refused, /^HTTP\/1\.1 403 /);
 });
 
+test('an h2c upgrade request is answered in HTTP/1.1, as Envoy answers it, and the connection closes', async () => {
+  const text = await rawSession(
+    h.port('http'),
+    'GET /h2c HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+    () => {},
+  );
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(text, /\r\nconnection: close\r\n/);
+  const seen = web.seen.findLast((r) => r.url === '/h2c');
+  assert.ok(seen, 'the request reached the upstream');
+  assert.equal(seen.headers.upgrade, undefined);
+  assert.equal(seen.headers['http2-settings'], undefined);
+});
+
 test('tcp_proxy splices a plain TCP connection to its cluster', async () => {
   const text = await rawSession(h.port('tcp'), 'hello', (s, got) => {
     if (got().includes('tcp:hello')) s.end();

@@ -3,6 +3,7 @@
 // request can never overtake another or desynchronise the connection. CONNECT and upgrades leave
 // the connection to the handler with the bytes that followed their head.
 import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { DownstreamProtocolError } from '../errors.ts';
 import { RequestParser } from './request-parser.ts';
@@ -301,7 +302,7 @@ export class ServerConnection implements ResponseOwner {
       return;
     }
     socket.end(
-      `HTTP/1.1 ${error.status} ${STATUS_TEXT[error.status] ?? 'Bad Request'}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
     );
     socket.destroySoon();
   }
@@ -337,12 +338,6 @@ export class ServerConnection implements ResponseOwner {
     res?.connectionClosed();
   }
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};
 
 /** The connections of one server, with the periodic check of their request deadlines. */
 export class ConnectionSet {
