@@ -39,11 +39,14 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
 }
 
+/** Fields the codec writes itself, from the framing and keep-alive it chose. */
+const FRAMING_FIELDS = new Set(['connection', 'transfer-encoding']);
+
 function headerLines(headers: OutgoingHeaders): string {
   let lines = '';
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined) continue;
+    if (value === undefined || FRAMING_FIELDS.has(name)) continue;
     if (!TOKEN.test(name))
       throw new ResponseHeaderError(`invalid response header name ${JSON.stringify(name)}`);
     if (typeof value === 'object') {
@@ -94,13 +97,10 @@ export class ServerResponse extends EventEmitter {
     if (this.headersSent) throw new ResponseHeaderError('response head already written');
     this.statusCode = status;
     const bodiless = this.#method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    // The connection's fate is this codec's decision; `close` from upstream or draining ends it.
     const connection = headers.connection;
-    if (connection !== undefined) {
-      // The connection's fate is this codec's decision; `close` from upstream or draining ends it.
-      if (String(connection).toLowerCase().includes('close')) this.shouldKeepAlive = false;
-      headers.connection = undefined;
-    }
-    headers['transfer-encoding'] = undefined;
+    if (connection !== undefined && String(connection).toLowerCase().includes('close'))
+      this.shouldKeepAlive = false;
     let extra = '';
     if (bodiless) this.#framing = Framing.None;
     else if (headers['content-length'] !== undefined) this.#framing = Framing.Length;

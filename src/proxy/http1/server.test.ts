@@ -206,6 +206,10 @@ test('responses are framed for the request: length, chunks with trailers, HTTP/1
       res.write('body');
       res.addTrailers({ 'grpc-status': '0' });
       res.end();
+    } else if (req.url === '/own-framing') {
+      // Framing fields from the caller are the codec's to decide, never written twice.
+      res.writeHead(200, { 'transfer-encoding': 'gzip, chunked', connection: 'keep-alive' });
+      res.end('x');
     } else if (req.url === '/empty') {
       res.writeHead(204, { 'x-a': 'b' });
       res.end();
@@ -235,6 +239,15 @@ test('responses are framed for the request: length, chunks with trailers, HTTP/1
   const head = await exchange(server.port, 'HEAD /length HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
   assert.match(head, /content-length: 5\r\n/);
   assert.ok(head.endsWith('\r\n\r\n'), 'no body after a HEAD response');
+  const own = await exchange(
+    server.port,
+    'GET /own-framing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  );
+  assert.equal(count(own.toLowerCase(), 'transfer-encoding'), 1);
+  assert.equal(count(own.toLowerCase(), 'connection:'), 1);
+  assert.match(own, /transfer-encoding: chunked\r\n/);
+  assert.match(own, /connection: close\r\n/);
+  assert.ok(own.endsWith('\r\n\r\n1\r\nx\r\n0\r\n\r\n'), own);
   const empty = await exchange(server.port, 'GET /empty HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
   assert.match(empty, /^HTTP\/1\.1 204 No Content\r\n/);
   assert.doesNotMatch(empty, /transfer-encoding|content-length/);
