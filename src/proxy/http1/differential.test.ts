@@ -4,17 +4,18 @@
 // HTTP/1.1 client (llhttp behind node:http) as the reference. Where the two disagree we may only be
 // stricter, case by case and for a stated reason: accepting what llhttp rejects, or framing a
 // response differently, fails.
-import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { MAX_HEADER_BYTES } from './parser.ts';
 import { ResponseParser } from './response-parser.ts';
 import type { ResponseHead, ResponseHeaders } from './response-parser.ts';
 import { GROUPS } from './fixtures/responses.ts';
-import { describe, mutate, pooled, random, show, splitFailures } from './fixtures/harness.ts';
+import { show } from './fixtures/harness.ts';
+import { differentialTests } from './fixtures/verdicts.ts';
+import type { Verdict } from './fixtures/verdicts.ts';
 import type { Case, Method } from './fixtures/responses.ts';
 
 /** A whole response as one parser read it. */
@@ -34,18 +35,6 @@ interface Outcome {
   readonly afterEnd: boolean;
   readonly error: string | undefined;
 }
-
-const cases: readonly Case[] = GROUPS.flatMap((g) => g.cases);
-
-const MUTANTS = 500;
-const mutants: Case[] = (() => {
-  const rand = random(0x5eed);
-  const bases = cases.filter((c) => c.body !== undefined && c.bytes.length < 200);
-  return Array.from({ length: MUTANTS }, (_, i) => {
-    const base = bases[rand(bases.length)]!;
-    return { ...mutate(base, rand, i), method: base.method };
-  });
-})();
 
 // ---- our parser ------------------------------------------------------------------------------
 
@@ -215,12 +204,6 @@ after(() => {
 
 // ---- comparing the two ------------------------------------------------------------------------
 
-interface Verdict {
-  readonly kind: 'agree' | 'stricter' | 'looser' | 'desync';
-  readonly why: string;
-  readonly ours: Outcome;
-}
-
 function differences(ours: Message, ref: Message): string[] {
   const out: string[] = [];
   for (const key of ['status', 'headers', 'keepAlive', 'body', 'trailers'] as const)
@@ -247,9 +230,9 @@ function compare(c: Case, ours: Message, ref: Message): string[] {
 }
 
 /** Our reading of a case against llhttp's. */
-async function judge(c: Case): Promise<Verdict> {
+async function judge(c: Case): Promise<Verdict<Outcome>> {
   const ours = ourOutcome(c);
-  const verdict = (kind: Verdict['kind'], why = '') => ({ kind, why, ours });
+  const verdict = (kind: Verdict<Outcome>['kind'], why = '') => ({ kind, why, ours });
   const ref = await reference(c.bytes, c.method);
   if (!ours.message && !ref.message) return verdict('agree');
   if (!ours.message) return verdict('stricter', `we fail (${ours.error}), llhttp reads ${show(ref.message)}`);
@@ -346,75 +329,16 @@ const STRICTER = new Map<string, string>([
   ],
 ]);
 
-/** Our parser's error without the quoted bytes it names: which check refused the response. */
-const refusal = (error: string | undefined) =>
-  (error ?? '')
-    .replace(/^upstream response: /, '')
-    .replace(/".*$/s, '')
-    .split(' ')
-    .slice(0, 3)
-    .join(' ');
-
-const verdicts = new Map<Case, Verdict>();
-
-before(async () => {
-  await startServer();
-  const all = [...cases, ...mutants];
-  const results = await pooled(all, 8, judge);
-  all.forEach((c, i) => verdicts.set(c, results[i]!));
-});
-
-/** Failures among hand-written cases: a valid one not read alike, or a divergence not listed. */
-function referenceFailures(group: readonly Case[]): string[] {
-  const failures: string[] = [];
-  for (const c of group) {
-    const v = verdicts.get(c)!;
-    const listed = STRICTER.get(c.name);
-    if (c.body !== undefined && v.ours.message?.body !== c.body)
-      failures.push(
-        `${describe(c)}: we read ${show(v.ours.message?.body ?? v.ours.error)}, expected ${show(c.body)}`,
-      );
-    if (v.kind === 'agree' && listed)
-      failures.push(`${describe(c)}: listed as stricter but agrees with llhttp`);
-    else if (v.kind === 'stricter' && !listed)
-      failures.push(`${describe(c)}: stricter than llhttp and not listed: ${v.why}`);
-    else if (v.kind !== 'agree' && v.kind !== 'stricter')
-      failures.push(`${describe(c)}: ${v.kind}: ${v.why}`);
-  }
-  return failures;
-}
-
-for (const group of GROUPS)
-  test(`${group.title}: read as llhttp reads them, or stricter where listed`, () => {
-    assert.deepStrictEqual(referenceFailures(group.cases), []);
-  });
-
-test('every listed stricter case is in the corpus', () => {
-  const names = new Set(cases.map((c) => c.name));
-  assert.deepStrictEqual(
-    [...STRICTER.keys()].filter((name) => !names.has(name)),
-    [],
-  );
-});
-
-test('seeded mutations: never looser than llhttp, never framed differently', () => {
-  // A mutant may be stricter only where a listed case is: refused by the same check.
-  const allowed = new Set(
-    cases.filter((c) => STRICTER.has(c.name)).map((c) => refusal(verdicts.get(c)!.ours.error)),
-  );
-  const failures: string[] = [];
-  for (const c of mutants) {
-    const v = verdicts.get(c)!;
-    if (v.kind === 'agree' || (v.kind === 'stricter' && allowed.has(refusal(v.ours.error)))) continue;
-    failures.push(`${describe(c)}: ${v.kind}: ${v.why}`);
-  }
-  assert.deepStrictEqual(failures, []);
-});
-
-test('hand-written responses parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(cases, splitRun), []);
-});
-
-test('seeded mutations parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(mutants, splitRun), []);
+differentialTests({
+  reference: 'llhttp',
+  messages: 'responses',
+  misread: 'framed differently',
+  errorPrefix: 'upstream response: ',
+  groups: GROUPS,
+  mutants: { count: 500, shorterThan: 200, from: (mutant, base) => ({ ...mutant, method: base.method }) },
+  stricter: STRICTER,
+  start: startServer,
+  judge,
+  body: (ours) => ours.message?.body,
+  splitRun,
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { DownstreamProtocolError } from '../errors.ts';
 import { MAX_HEADER_BYTES } from './parser.ts';
@@ -18,7 +18,9 @@ import { RequestParser } from './request-parser.ts';
 import type { RequestHead, RequestHeaders } from './request-parser.ts';
 import { GROUPS } from './fixtures/requests.ts';
 import type { Case } from './fixtures/requests.ts';
-import { describe, mutate, pooled, random, show, splitFailures } from './fixtures/harness.ts';
+import { show } from './fixtures/harness.ts';
+import { differentialTests } from './fixtures/verdicts.ts';
+import type { Verdict } from './fixtures/verdicts.ts';
 
 /** The first request of a connection as a parser read it: to its end, or for a tunnel to the end of its head. */
 interface Request {
@@ -42,15 +44,6 @@ interface Outcome {
   readonly afterEnd: boolean;
   readonly error: string | undefined;
 }
-
-const cases: readonly Case[] = GROUPS.flatMap((g) => g.cases);
-
-const MUTANTS = 300;
-const mutants: Case[] = (() => {
-  const rand = random(0x5eed);
-  const bases = cases.filter((c) => c.body !== undefined && c.bytes.length < 300);
-  return Array.from({ length: MUTANTS }, (_, i) => mutate(bases[rand(bases.length)]!, rand, i));
-})();
 
 // ---- our parser ------------------------------------------------------------------------------
 
@@ -253,12 +246,6 @@ function outcome(x: Exchange, length: number, received: string): Outcome {
 
 // ---- comparing the two ------------------------------------------------------------------------
 
-interface Verdict {
-  readonly kind: 'agree' | 'stricter' | 'looser' | 'desync';
-  readonly why: string;
-  readonly ours: Outcome;
-}
-
 function differences(ours: Request, ref: Request): string[] {
   return (Object.keys(ours) as (keyof Request)[])
     .filter((key) => !isDeepStrictEqual(ours[key], ref[key]))
@@ -266,9 +253,9 @@ function differences(ours: Request, ref: Request): string[] {
 }
 
 /** Our reading of a connection's bytes against node:http's, request by request. */
-async function judge(c: Case): Promise<Verdict> {
+async function judge(c: Case): Promise<Verdict<Outcome>> {
   const ours = parse(c, []);
-  const verdict = (kind: Verdict['kind'], why = '') => ({ kind, why, ours });
+  const verdict = (kind: Verdict<Outcome>['kind'], why = '') => ({ kind, why, ours });
   const ref = await reference(c.bytes);
   if (!ours.request && !ref.request) return verdict('agree');
   if (!ours.request) return verdict('stricter', `we fail (${ours.error}), llhttp reads ${show(ref.request)}`);
@@ -353,75 +340,16 @@ const STRICTER = new Map<string, string>([
   ],
 ]);
 
-/** Our parser's error without the quoted bytes it names: which check refused the request. */
-const refusal = (error: string | undefined) =>
-  (error ?? '')
-    .replace(/^downstream request: /, '')
-    .replace(/".*$/s, '')
-    .split(' ')
-    .slice(0, 3)
-    .join(' ');
-
-const verdicts = new Map<Case, Verdict>();
-
-before(async () => {
-  await startServer();
-  const all = [...cases, ...mutants];
-  const results = await pooled(all, 8, judge);
-  all.forEach((c, i) => verdicts.set(c, results[i]!));
-});
-
-/** Failures among hand-written cases: a valid one not read alike, or a divergence not listed. */
-function referenceFailures(group: readonly Case[]): string[] {
-  const failures: string[] = [];
-  for (const c of group) {
-    const v = verdicts.get(c)!;
-    const listed = STRICTER.get(c.name);
-    if (c.body !== undefined && v.ours.request?.body !== c.body)
-      failures.push(
-        `${describe(c)}: we read ${show(v.ours.request?.body ?? v.ours.error)}, expected ${show(c.body)}`,
-      );
-    if (v.kind === 'agree' && listed)
-      failures.push(`${describe(c)}: listed as stricter but agrees with llhttp`);
-    else if (v.kind === 'stricter' && !listed)
-      failures.push(`${describe(c)}: stricter than llhttp and not listed: ${v.why}`);
-    else if (v.kind !== 'agree' && v.kind !== 'stricter')
-      failures.push(`${describe(c)}: ${v.kind}: ${v.why}`);
-  }
-  return failures;
-}
-
-for (const group of GROUPS)
-  test(`${group.title}: read as node:http reads them, or stricter where listed`, () => {
-    assert.deepStrictEqual(referenceFailures(group.cases), []);
-  });
-
-test('every listed stricter case is in the corpus', () => {
-  const names = new Set(cases.map((c) => c.name));
-  assert.deepStrictEqual(
-    [...STRICTER.keys()].filter((name) => !names.has(name)),
-    [],
-  );
-});
-
-test('seeded mutations: never looser than node:http, never read differently', () => {
-  // A mutant may be stricter only where a listed case is: refused by the same check.
-  const allowed = new Set(
-    cases.filter((c) => STRICTER.has(c.name)).map((c) => refusal(verdicts.get(c)!.ours.error)),
-  );
-  const failures: string[] = [];
-  for (const c of mutants) {
-    const v = verdicts.get(c)!;
-    if (v.kind === 'agree' || (v.kind === 'stricter' && allowed.has(refusal(v.ours.error)))) continue;
-    failures.push(`${describe(c)}: ${v.kind}: ${v.why}`);
-  }
-  assert.deepStrictEqual(failures, []);
-});
-
-test('hand-written requests parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(cases, splitRun), []);
-});
-
-test('seeded mutations parse the same in one read or split across reads', () => {
-  assert.deepStrictEqual(splitFailures(mutants, splitRun), []);
+differentialTests({
+  reference: 'node:http',
+  messages: 'requests',
+  misread: 'read differently',
+  errorPrefix: 'downstream request: ',
+  groups: GROUPS,
+  mutants: { count: 300, shorterThan: 300, from: (mutant) => mutant },
+  stricter: STRICTER,
+  start: startServer,
+  judge,
+  body: (ours) => ours.request?.body,
+  splitRun,
 });
