@@ -100,7 +100,7 @@ export class ServerConnection implements ResponseOwner {
   /** A request whose head was parsed, handed to the handler once the parser has returned. */
   #dispatch: ServerRequest | undefined;
   /** When the request being received started (performance.now()), or 0 between requests. */
-  requestStartedAt = 0;
+  #requestStartedAt = 0;
   #headDone = false;
   #draining = false;
   /** When the last response ended (or the connection opened): the start of an idle period. */
@@ -141,7 +141,7 @@ export class ServerConnection implements ResponseOwner {
    * long; the connection set calls it periodically, so no request arms a timer of its own.
    */
   checkDeadline(now: number): void {
-    const started = this.requestStartedAt;
+    const started = this.#requestStartedAt;
     const { idleTimeoutMs } = this.#options;
     if (
       started === 0 &&
@@ -168,7 +168,7 @@ export class ServerConnection implements ResponseOwner {
   };
 
   #startRequest(): void {
-    this.requestStartedAt = performance.now();
+    this.#requestStartedAt = performance.now();
     this.#headDone = false;
   }
 
@@ -181,7 +181,7 @@ export class ServerConnection implements ResponseOwner {
       let at = 0;
       while (data !== undefined && at < data.length && this.#phase !== Phase.Closed) {
         if (this.#phase === Phase.Responding || (this.#req?.paused && !this.#discarding)) break;
-        if (this.#phase === Phase.Head && this.requestStartedAt === 0) this.#startRequest();
+        if (this.#phase === Phase.Head && this.#requestStartedAt === 0) this.#startRequest();
         at = this.#parser.execute(data, at);
         const req = this.#dispatch;
         if (req === undefined) continue;
@@ -222,7 +222,7 @@ export class ServerConnection implements ResponseOwner {
     if (head.hasBody && head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     if (!head.hasBody) {
       req.readableEnded = true;
-      this.requestStartedAt = 0;
+      this.#requestStartedAt = 0;
     }
   }
 
@@ -235,7 +235,7 @@ export class ServerConnection implements ResponseOwner {
 
   #onEnd(trailers: RequestHeaders): void {
     const req = this.#req!;
-    this.requestStartedAt = 0;
+    this.#requestStartedAt = 0;
     if (req.readableEnded) return;
     req.readableEnded = true;
     req.trailers = trailers;
@@ -339,7 +339,7 @@ export class ServerConnection implements ResponseOwner {
   }
 }
 
-/** The connections of one server, with the periodic check of their request deadlines. */
+/** The connections of one server, with the periodic check of their deadlines and idle times. */
 export class ConnectionSet {
   readonly #connections = new Set<ServerConnection>();
   readonly #options: ServerOptions;
@@ -377,5 +377,5 @@ export class ConnectionSet {
   }
 }
 
-/** How often request deadlines are checked: one timer per server, not one per request. */
+/** How often deadlines and idle times are checked: one timer per server, not one per request. */
 const DEADLINE_CHECK_MS = 1000;
