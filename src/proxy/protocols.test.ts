@@ -257,18 +257,29 @@ test('WebSocket upgrades are tunnelled when the route allows them, refused with 
   assert.match(refused, /^HTTP\/1\.1 403 /);
 });
 
-test('an h2c upgrade request is answered in HTTP/1.1, as Envoy answers it, and the connection closes', async () => {
+test('an h2c upgrade is not taken, as in Envoy: the request, body and all, is served in HTTP/1.1 and the connection stays', async () => {
+  const upgrade =
+    'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
   const text = await rawSession(
     h.port('http'),
-    'GET /h2c HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
-    () => {},
+    `POST /h2c HTTP/1.1\r\nHost: a\r\n${upgrade}Content-Length: 5\r\n\r\nhello` +
+      'GET /after-h2c HTTP/1.1\r\nHost: a\r\n\r\n',
+    (s, got) => {
+      if (got().includes('"url":"/after-h2c"')) s.end();
+    },
   );
-  assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-  assert.match(text, /\r\nconnection: close\r\n/);
+  const responses = text.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(responses.length, 2, text);
+  for (const r of responses) {
+    assert.match(r, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(r, /\r\nconnection: close\r\n/i);
+  }
+  assert.match(responses[0]!, /"body":"hello"/);
   const seen = web.seen.findLast((r) => r.url === '/h2c');
   assert.ok(seen, 'the request reached the upstream');
   assert.equal(seen.headers.upgrade, undefined);
   assert.equal(seen.headers['http2-settings'], undefined);
+  assert.doesNotMatch(String(seen.headers.connection ?? ''), /upgrade|http2-settings/i);
 });
 
 test('tcp_proxy splices a plain TCP connection to its cluster', async () => {

@@ -174,11 +174,6 @@ export class HttpConnectionManager {
     return server;
   }
 
-  /** Serves an HTTP/1.1 request on a response of the caller's (an h2c upgrade request, answered in HTTP/1.1). */
-  serve(req: DownstreamRequest, res: DownstreamResponse): void {
-    this.#onRequest(req, res, false);
-  }
-
   #onRequest(req: DownstreamRequest, res: DownstreamResponse, isH2: boolean): void {
     const stream = this.prepareStream(req, res, isH2);
     if (stream) this.#runFilters(stream, 0);

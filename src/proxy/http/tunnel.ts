@@ -78,12 +78,6 @@ export function handleUpgrade(
 ): void {
   const res = localResponse(req, socket);
   const type = String(req.headers.upgrade ?? '').toLowerCase();
-  if (type === 'h2c' && req.headers['content-length'] === undefined && !req.headers['transfer-encoding']) {
-    // As Envoy: no h2c upgrade. The request is answered in HTTP/1.1 (its Upgrade and HTTP2-Settings
-    // are hop-by-hop), and the connection closes after it, so no byte after its head is read as HTTP.
-    hcm.serve(req, res);
-    return;
-  }
   const stream = hcm.prepareStream(req, res, false, true);
   if (!stream) return;
   const action = stream.route?.action.kind === 'route' ? (stream.route.action as RouteAction) : undefined;

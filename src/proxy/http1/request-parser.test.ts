@@ -347,12 +347,41 @@ test('halt() during onBody makes execute return after that chunk; the rest resum
   assert.deepEqual(stops, [raw.indexOf('abc') + 3, raw.indexOf('de') + 2, raw.length]);
 });
 
+test('an h2c upgrade is ignored: its fields and Connection tokens go, and the request and the next one are HTTP/1.1', () => {
+  const settings = 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
+  const c = serveEveryWay(
+    `POST /up HTTP/1.1\r\n${HOST}Connection: keep-alive, Upgrade, HTTP2-Settings\r\nUpgrade: H2C\r\n${settings}` +
+      `Content-Length: 3\r\n\r\nabc` +
+      `GET /next HTTP/1.1\r\n${HOST}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n${settings}\r\n`,
+  );
+  assert.equal(c.error, undefined, c.error?.message);
+  assert.equal(c.tunnelAt, undefined);
+  assert.deepEqual(
+    c.requests.map((r) => [r.head.target, r.body, r.head.tunnel, r.head.keepAlive]),
+    [
+      ['/up', 'abc', false, true],
+      ['/next', '', false, true],
+    ],
+  );
+  assert.deepEqual(c.requests[0]!.head.headers, {
+    host: 'example.com',
+    connection: 'keep-alive',
+    'content-length': '3',
+  });
+  assert.deepEqual(c.requests[1]!.head.headers, { host: 'example.com' });
+  // Any other protocol named with h2c is still an upgrade.
+  assert.equal(
+    only(`GET / HTTP/1.1\r\n${HOST}Connection: upgrade\r\nUpgrade: h2c, websocket\r\n\r\n`).head.tunnel,
+    true,
+  );
+});
+
 test('a tunnel detaches after its head: the bytes after it are not parsed', () => {
   const tunnels = [
     `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`,
     `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 5\r\n\r\n`,
     `GET /ws HTTP/1.1\r\n${HOST}Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n`,
-    `GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n`,
+    `GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`,
   ];
   for (const head of tunnels) {
     const c = serveEveryWay(head + '\x16\x03\x01 not HTTP \r\n\r\n');

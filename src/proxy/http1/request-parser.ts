@@ -90,6 +90,23 @@ function asksUpgrade(headers: RequestHeaders): boolean {
   return tokens(connection).includes('upgrade');
 }
 
+/**
+ * An h2c upgrade is not taken (RFC 9113 retired it, and Envoy ignores it too): the request stays an
+ * HTTP/1.1 request, with or without a body, once its Upgrade and HTTP2-Settings fields and their
+ * Connection tokens are gone.
+ */
+function ignoreH2cUpgrade(headers: RequestHeaders): void {
+  const upgrade = headers.upgrade;
+  if (typeof upgrade !== 'string' || upgrade.trim().toLowerCase() !== 'h2c') return;
+  delete headers.upgrade;
+  delete headers['http2-settings'];
+  const connection = headers.connection;
+  if (connection === undefined) return;
+  const kept = tokens(connection).filter((t) => t !== 'upgrade' && t !== 'http2-settings' && t !== '');
+  if (kept.length > 0) headers.connection = kept.join(', ');
+  else delete headers.connection;
+}
+
 export class RequestParser extends MessageParser {
   readonly #events: RequestEvents;
 
@@ -122,6 +139,7 @@ export class RequestParser extends MessageParser {
       if (http10) fail('Transfer-Encoding in an HTTP/1.0 request');
       if (body === 'other') fail('chunked is not the final transfer coding of a request');
     }
+    ignoreH2cUpgrade(headers);
     const tunnel = method === 'CONNECT' || asksUpgrade(headers);
     const expect = headers.expect;
     const expectContinue = !http10 && expect !== undefined && tokens(expect).includes('100-continue');
