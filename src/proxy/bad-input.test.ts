@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { cluster, endpoints, httpListener, route, routeConfig, vhost } from './testing/resources.ts';
+import { until } from './testing/control-plane.ts';
 import { echoServer, request, startHarness } from './testing/harness.ts';
 import type { Echo, Harness } from './testing/harness.ts';
 
@@ -128,4 +129,30 @@ test('HTTP/2 protocol errors end that connection only', async () => {
   assert.equal(JSON.parse(body).url, '/h2');
   await stillInSync();
   assert.ok((h.proxy.stats.value('http.bad.downstream_cx_protocol_error') ?? 0) >= cases.length);
+});
+
+test('no connection is left behind: the proxy closes a closing connection even if its client never does', async () => {
+  const seen = up.seen.length;
+  const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let text = '';
+  client.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const ended = new Promise((resolve) => client.once('end', resolve));
+  // The second request waits, unparsed, while the first is answered; the answer closes the connection.
+  client.write(
+    'GET /closing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /held HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  await ended;
+  assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 1, text);
+  assert.deepEqual(
+    up.seen.slice(seen).map((s) => s.url),
+    ['/closing'],
+  );
+  // This client and every other one of this file are done: the proxy must hold no connection or request.
+  await until(
+    () =>
+      h.proxy.stats.value('http.bad.downstream_cx_active') === 0 &&
+      h.proxy.stats.value('http.bad.downstream_rq_active') === 0,
+    'no active downstream connection or request',
+  );
+  client.destroy();
 });

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
-import { ServerResponse } from '../http1/index.ts';
+import { closeAfterWrites, ServerResponse } from '../http1/index.ts';
 import type { ServerRequest } from '../http1/index.ts';
 import type { RouteAction } from '../router/route-config.ts';
 import { matchRoute } from '../router/match.ts';
@@ -16,7 +16,13 @@ import type { HttpStream } from './stream.ts';
 
 /** The answer to a tunnel request that does not become a tunnel; the connection ends after it. */
 function localResponse(req: ServerRequest, socket: net.Socket): ServerResponse {
-  const res = new ServerResponse(socket, { responseDone: () => socket.end() }, req.method, false, false);
+  const res = new ServerResponse(
+    socket,
+    { responseDone: () => closeAfterWrites(socket) },
+    req.method,
+    false,
+    false,
+  );
   socket.once('close', () => res.connectionClosed());
   return res;
 }

@@ -28,6 +28,8 @@ class TestServer {
   #onTunnel: ServerHandler['tunnel'] = refuseTunnel;
   readonly errors: DownstreamProtocolError[] = [];
   readonly connections: ConnectionSet;
+  /** The server side of the newest connection. */
+  lastAccepted: net.Socket | undefined;
   readonly #server: net.Server;
   port = 0;
 
@@ -37,7 +39,10 @@ class TestServer {
       tunnel: (req, socket, head) => this.#onTunnel(req, socket, head),
       protocolError: (e) => this.errors.push(e),
     });
-    this.#server = net.createServer((socket) => this.connections.add(socket));
+    this.#server = net.createServer((socket) => {
+      this.lastAccepted = socket;
+      this.connections.add(socket);
+    });
   }
 
   handle(onRequest: OnRequest): void {
@@ -288,6 +293,39 @@ test('a protocol error is answered with its status and the connection closes; th
     server.errors.slice(before).map((e) => e.status),
     [400, 431],
   );
+});
+
+test('a closing connection is closed by the server even when its client never closes, with bytes held back or unread', async () => {
+  const seen: string[] = [];
+  server.handle((req, res) => {
+    seen.push(req.url);
+    // Answered late: the pipelined request behind it is held, unparsed, with the socket paused.
+    setTimeout(() => res.end('bye'), 20);
+  });
+  /**
+   * What a client that sends `bytes` and never ends its side receives, once the server has closed
+   * the connection (the client, half-open, would wait for ever).
+   */
+  const neverEnding = async (bytes: string) => {
+    const client = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = '';
+    client.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    await new Promise((r) => client.once('connect', r));
+    await new Promise((r) => setImmediate(r));
+    const accepted = server.lastAccepted!;
+    const closed = new Promise((r) => accepted.once('close', r));
+    client.write(bytes, 'latin1');
+    await closed;
+    client.destroy();
+    return received;
+  };
+  const closing = await neverEnding(
+    'GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n',
+  );
+  assert.match(closing, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close[\s\S]*bye/);
+  const refused = await neverEnding('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\nmore bytes');
+  assert.match(refused, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.deepEqual(seen, ['/last']);
 });
 
 test('a connection that closes mid-response closes the response too, unfinished', async () => {

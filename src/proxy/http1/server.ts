@@ -73,6 +73,24 @@ export class ServerRequest extends EventEmitter {
   }
 }
 
+/** How long a closing connection waits for its client's FIN (Envoy's delayed_close_timeout). */
+const DELAYED_CLOSE_MS = 1000;
+
+/**
+ * Closes a connection after the bytes written so far, as Envoy's delayed close does: the client's
+ * FIN is awaited for up to DELAYED_CLOSE_MS while whatever it still sends is read and dropped.
+ * Ending the socket alone would wait for ever on a paused socket or a client that never closes;
+ * destroying it with bytes unread would reset the connection under its last response.
+ */
+export function closeAfterWrites(socket: net.Socket, lastBytes?: string): void {
+  if (lastBytes === undefined) socket.end();
+  else socket.end(lastBytes);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), DELAYED_CLOSE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 const Phase = {
   /** Waiting for a request head (idle or receiving one). */
   Head: 0,
@@ -162,6 +180,8 @@ export class ServerConnection implements ResponseOwner {
   }
 
   readonly #onData = (data: Buffer): void => {
+    // A closing connection drops what its client still sends.
+    if (this.#phase === Phase.Closed) return;
     const unparsed = this.#unparsed;
     this.#unparsed = unparsed ? Buffer.concat([unparsed, data]) : data;
     this.#parse();
@@ -192,10 +212,11 @@ export class ServerConnection implements ResponseOwner {
           return;
         }
       }
+      if (this.#phase === Phase.Closed) return;
       if (data !== undefined && at >= data.length) data = undefined;
       this.#unparsed = data === undefined || at === 0 ? data : data.subarray(at);
       // Held bytes are read no further until the connection can parse again (back-pressure).
-      if (this.#unparsed !== undefined && this.#phase !== Phase.Closed) this.socket.pause();
+      if (this.#unparsed !== undefined) this.socket.pause();
       else this.socket.resume();
     } catch (e) {
       if (!(e instanceof DownstreamProtocolError)) throw e;
@@ -255,8 +276,7 @@ export class ServerConnection implements ResponseOwner {
     // A response that promised keep-alive keeps it, even when draining began after its head: the
     // client may already be sending the next request, whose response will say `connection: close`.
     if (!keepAlive || this.#eof) {
-      this.#phase = Phase.Closed;
-      this.socket.end();
+      this.#close();
       return;
     }
     if (this.#phase === Phase.Body) {
@@ -293,18 +313,22 @@ export class ServerConnection implements ResponseOwner {
   #reject(error: DownstreamProtocolError): void {
     this.#handler.protocolError(error);
     const started = this.#res?.headersSent === true;
-    this.#phase = Phase.Closed;
-    this.#unparsed = undefined;
     this.#parser.abort();
-    const socket = this.socket;
-    if (started || !socket.writable) {
-      socket.destroy();
+    if (started || !this.socket.writable) {
+      this.#phase = Phase.Closed;
+      this.#unparsed = undefined;
+      this.socket.destroy();
       return;
     }
-    socket.end(
+    this.#close(
       `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
     );
-    socket.destroySoon();
+  }
+
+  #close(lastBytes?: string): void {
+    this.#phase = Phase.Closed;
+    this.#unparsed = undefined;
+    closeAfterWrites(this.socket, lastBytes);
   }
 
   /** Arms the socket's inactivity timer once; later responses with the same timeout reuse it. */
