@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { cluster, endpoints, httpListener, route, routeConfig, vhost } from './testing/resources.ts';
+import { GROUPS } from './http1/fixtures/requests.ts';
+import { random, seededMutants } from './http1/fixtures/harness.ts';
 import { until } from './testing/control-plane.ts';
 import { echoServer, request, startHarness } from './testing/harness.ts';
 import type { Echo, Harness } from './testing/harness.ts';
@@ -129,6 +131,53 @@ test('HTTP/2 protocol errors end that connection only', async () => {
   assert.equal(JSON.parse(body).url, '/h2');
   await stillInSync();
   assert.ok((h.proxy.stats.value('http.bad.downstream_cx_protocol_error') ?? 0) >= cases.length);
+});
+
+test('the request corpus and its seeded mutants, in random pieces, pipelined, half-closed or reset: the proxy stays up and in sync', async () => {
+  const corpus = GROUPS.flatMap((g) => g.cases);
+  const mutants = seededMutants(corpus, { count: 300, shorterThan: 300, from: (m) => m });
+  const inputs = [...corpus, ...mutants].map((c) => c.bytes);
+  const rand = random(0xfa11);
+  const pick = () => inputs[rand(inputs.length)]!;
+  /** One connection: a valid request first now and then, the input in 1–3 pieces, then an end, a reset or a wait. */
+  const session = async (): Promise<void> => {
+    const bytes = rand(4) === 0 ? Buffer.concat([corpus[0]!.bytes, pick()]) : pick();
+    const cuts = [rand(bytes.length + 1), rand(bytes.length + 1)].sort((a, b) => a - b);
+    const ending = rand(3);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.resume();
+    await new Promise((r) => socket.once('connect', r));
+    for (const [from, to] of [
+      [0, cuts[0]],
+      [cuts[0], cuts[1]],
+      [cuts[1], bytes.length],
+    ] as const) {
+      socket.write(bytes.subarray(from, to));
+      await new Promise((r) => setImmediate(r));
+    }
+    if (ending === 0) socket.destroy();
+    else if (ending === 1) socket.end();
+    else await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+  };
+  const sessions = Array.from({ length: 600 }, () => session);
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let next = sessions.pop(); next; next = sessions.pop()) await next();
+    }),
+  );
+  await until(
+    () =>
+      h.proxy.stats.value('http.bad.downstream_cx_active') === 0 &&
+      h.proxy.stats.value('http.bad.downstream_rq_active') === 0,
+    'the proxy done with every connection',
+  );
+  // Requests of reset connections may still reach the upstream: the answer must be to this one.
+  const r = await request(port, '/after-mutants');
+  assert.equal(r.status, 200);
+  assert.equal(r.json<{ url: string }>().url, '/after-mutants');
+  assert.ok(!up.seen.some((s) => s.url === '/smuggled' || s.url === '/admin'));
 });
 
 test('no connection is left behind: the proxy closes a closing connection even if its client never does', async () => {
