@@ -187,6 +187,21 @@ test('the upstream closing before or during a response is a reset, and the conne
   assert.ok(b.error instanceof UpstreamResetError);
 });
 
+test('an idle connection the upstream ends is never handed another request', async () => {
+  const { port, sockets } = await upstream((socket) => socket.write(OK('ok')));
+  const { connection, isGone } = connect(port);
+  const first = await send(connection, {}).done;
+  assert.equal(first.reusable, true);
+  assert.equal(connection.idle, true);
+  // The upstream closes its side of the idle connection (as a server ending keep-alive does).
+  const eof = new Promise<boolean>((resolve) =>
+    connection.socket.once('end', () => resolve(connection.idle)),
+  );
+  sockets[0]!.end();
+  assert.equal(await eof, false, 'idle right after the end of the upstream side');
+  await until(isGone, 'the connection closed');
+});
+
 test('a body delimited by the close ends normally at the close', async () => {
   const { port } = await upstream((socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'));
   const out = await send(connect(port).connection, {}).done;

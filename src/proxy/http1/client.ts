@@ -244,6 +244,8 @@ export class Http1Connection {
   #onEof(): void {
     if (!this.#parser.finish())
       this.#fail(new UpstreamResetError('upstream closed the connection mid-response'));
+    // The upstream is done with the connection: it must not look idle until its close event.
+    else this.socket.destroy();
   }
 
   #onClose(): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { StatsStore } from '../stats/store.ts';
 import { Host } from './host.ts';
@@ -91,6 +91,29 @@ test('a connection the upstream closes, or that reached its request limit, is no
   assert.equal(limited.stats.upstream_cx_total.value, 2, 'two requests per connection');
   p.close();
   limited.p.close();
+});
+
+test('an idle connection that is closing (its close event still to come) is skipped, not handed a request', async () => {
+  const { p, stats } = pool(4);
+  let socket: Socket | undefined;
+  await new Promise<void>((resolve, reject) =>
+    p.request(
+      { method: 'GET', path: '/first', headers: { host: 'x' }, body: null },
+      {
+        onStart: (s) => (socket = s),
+        onResponse: () => {},
+        onData: () => {},
+        onEnd: () => resolve(),
+        onError: reject,
+      },
+    ),
+  );
+  // As when the upstream ends an idle keep-alive connection: the socket is destroyed, and the pool
+  // hears of it only at the close event, after the next request has been made.
+  socket!.destroy();
+  assert.equal((await get(p, '/next').done).body, '/next GET');
+  assert.equal(stats.upstream_cx_total.value, 2, 'the request got a new connection');
+  p.close();
 });
 
 test('a request that fails with its connection leaves the requests waiting behind it unharmed', async () => {

@@ -180,7 +180,10 @@ export class Http1Pool {
   }
 
   #take(): PooledConnection | undefined {
-    return this.#idle.pop() ?? (this.#open < this.#options.maxConnections ? this.#connection() : undefined);
+    // An idle connection may be closing, its close event (which retires it) still to come: skipped.
+    let conn = this.#idle.pop();
+    while (conn && !conn.connection.idle) conn = this.#idle.pop();
+    return conn ?? (this.#open < this.#options.maxConnections ? this.#connection() : undefined);
   }
 
   #connection(): PooledConnection {
