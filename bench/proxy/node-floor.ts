@@ -1,8 +1,8 @@
 // The floor of a reverse proxy built from Node's stock HTTP modules, one of the benchmark's reference
 // points: node:http in, undici's Pool out, status, headers and body relayed with the hop-by-hop headers
 // removed, and nothing else (no routing, stats, retries, timeouts or access log). Caravel's sidecar
-// uses node:http downstream and its own codec upstream; the node:net relay row shows what is left
-// without any HTTP library.
+// uses neither: the "caravel codec only" row is its own HTTP/1.1 codec alone, and the node:net relay
+// row shows what is left without any HTTP library.
 import http from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Pool } from 'undici';

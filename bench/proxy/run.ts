@@ -1,6 +1,6 @@
 // npm run bench: throughput, added latency, CPU and memory of Caravel's sidecar beside a direct
-// connection, nginx, HAProxy, @fastify/http-proxy, a bare node:http + undici proxy and a raw node:net
-// relay, all measured in the same run on this machine.
+// connection, nginx, HAProxy, @fastify/http-proxy, a bare node:http + undici proxy, a raw node:net
+// relay and Caravel's HTTP/1.1 codec alone, all measured in the same run on this machine.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

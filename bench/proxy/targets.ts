@@ -107,21 +107,28 @@ backend b
  */
 const compileCache = { NODE_COMPILE_CACHE: join(workDir, 'node-compile-cache') };
 
-/** A reverse proxy written in Node, run from a script beside this one as `SCRIPT LISTEN_PORT UPSTREAM_URL`. */
-function nodeProxy(script: string) {
+/**
+ * A reverse proxy written in Node, run from a script beside this one as `SCRIPT LISTEN_PORT UPSTREAM_URL`,
+ * with `nodeFlags` before it.
+ */
+function nodeProxy(script: string, nodeFlags: readonly string[] = []) {
   const path = new URL(`./${script}`, import.meta.url).pathname;
   let cached = false;
   return async (upstream: number): Promise<{ port: number; proc: Proc }> => {
     if (!cached) {
-      // Without arguments the script loads, prints its usage and exits, which fills the cache.
-      spawnSync(process.execPath, [path], { env: { ...process.env, ...compileCache }, stdio: 'ignore' });
+      // Without arguments the script loads, prints its usage and exits, which fills the cache (with
+      // the same V8 flags: code cached under other flags is not used).
+      spawnSync(process.execPath, [...nodeFlags, path], {
+        env: { ...process.env, ...compileCache },
+        stdio: 'ignore',
+      });
       cached = true;
     }
     const port = await freePort();
     const proc = start(
       `${script}-${upstream}`,
       process.execPath,
-      [path, String(port), `http://127.0.0.1:${upstream}`],
+      [...nodeFlags, path, String(port), `http://127.0.0.1:${upstream}`],
       compileCache,
     );
     await waitForPort(port);
@@ -157,4 +164,9 @@ export const referenceTargets: readonly Target[] = [
   twoHops('@fastify/http-proxy', nodeProxy('fastify-proxy.ts')),
   twoHops('node:http + undici (floor)', nodeProxy('node-floor.ts')),
   twoHops('node:net relay (ceiling)', nodeProxy('node-relay.ts')),
+  // With the V8 flags `caravel proxy` runs with (bin/caravel.mjs), to compare with the sidecar's row.
+  twoHops(
+    'caravel codec only',
+    nodeProxy('codec-only.ts', ['--max-semi-space-size=4', '--no-allocation-site-pretenuring']),
+  ),
 ];
