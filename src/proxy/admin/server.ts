@@ -1,12 +1,13 @@
 // The admin API on the pod's loopback address (Envoy's endpoints), the readiness endpoint
 // (/healthz/ready, as pilot-agent serves on 15021) and the Prometheus endpoint (15090).
-import http from 'node:http';
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RE2 } from 're2-wasm';
 import type { HostPort } from '../bootstrap.ts';
 import type { LogLevel, Proxy } from '../proxy.ts';
 import { VERSION } from '../proxy.ts';
+import { nodeHttp } from '../node-http.ts';
 import { clustersJson, clustersText } from './clusters.ts';
 import { configDump } from './config-dump.ts';
 
@@ -220,7 +221,7 @@ export class AdminServer {
     at: HostPort,
     handle: (url: URL, req: IncomingMessage, res: ServerResponse) => void,
   ): Promise<void> {
-    const server = http.createServer((req, res) => {
+    const server = nodeHttp.createServer((req, res) => {
       const fail = (e: unknown) => send(res, 500, `${(e as Error).message}\n`);
       try {
         void Promise.resolve(handle(new URL(req.url ?? '/', 'http://admin'), req, res)).catch(fail);

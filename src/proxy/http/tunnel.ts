@@ -1,10 +1,10 @@
 // Connections that leave HTTP after one request: WebSocket-style upgrades and CONNECT (the local
 // HTTP-proxy listener's tunnels). Route selection and failures behave as for any request.
-import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import { closeAfterWrites, ServerResponse } from '../http1/index.ts';
 import type { ServerRequest } from '../http1/index.ts';
+import { nodeHttp } from '../node-http.ts';
 import type { RouteAction } from '../router/route-config.ts';
 import { matchRoute } from '../router/match.ts';
 import { readyEvent } from '../upstream/pool.ts';
@@ -105,7 +105,7 @@ export function handleUpgrade(
   headers.host = target.authority;
   begin(target);
   const started = performance.now();
-  const upstream = http.request({
+  const upstream = nodeHttp.request({
     method: stream.info.method,
     path: target.path,
     headers,

@@ -1,8 +1,8 @@
 // The request side of the HTTP/1.1 parser, for downstream connections: request lines, the Host
 // rule, request framing (no length means no body), and the requests that leave HTTP (CONNECT and
 // upgrades).
-import { METHODS } from 'node:http';
 import { DownstreamProtocolError } from '../errors.ts';
+import { nodeHttp } from '../node-http.ts';
 import { CR, LF, SP, fail, framing, keepAlive, parseFields, tokens } from './fields.ts';
 import type { Fields, SyntaxFault } from './fields.ts';
 import { MessageParser } from './parser.ts';
@@ -38,7 +38,7 @@ const HTTP_1 = 'HTTP/1.';
  * The methods a request may use: those Node's own parser knows. Others are refused, as Envoy
  * refuses them by default: a method no one recognises is more often a desynchronised body.
  */
-const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+const KNOWN_METHODS: ReadonlySet<string> = new Set(nodeHttp.METHODS);
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]/;
 const SLASH = 0x2f;
 

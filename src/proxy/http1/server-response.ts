@@ -2,9 +2,9 @@
 // the end) so that a small response leaves in one write; the body is framed by Content-Length,
 // chunks (with trailers) or the connection's close, as the request's version allows.
 import { EventEmitter } from 'node:events';
-import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { ResponseHeaderError } from '../errors.ts';
+import { nodeHttp } from '../node-http.ts';
 import { FIELD_VALUE, TOKEN } from './syntax.ts';
 
 export type OutgoingHeaders = Record<string, string | string[] | number | undefined>;
@@ -115,7 +115,7 @@ export class ServerResponse extends EventEmitter {
       if (!this.#http10) extra += 'connection: close\r\n';
     } else if (this.#http10) extra += 'connection: keep-alive\r\n';
     if (headers.date === undefined) extra += `date: ${httpDate()}\r\n`;
-    this.#head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${headerLines(headers)}${extra}\r\n`;
+    this.#head = `HTTP/1.1 ${status} ${nodeHttp.STATUS_CODES[status] ?? 'Unknown'}\r\n${headerLines(headers)}${extra}\r\n`;
     this.headersSent = true;
     return this;
   }

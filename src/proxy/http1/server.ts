@@ -3,9 +3,9 @@
 // request can never overtake another or desynchronise the connection. CONNECT and upgrades leave
 // the connection to the handler with the bytes that followed their head.
 import { EventEmitter } from 'node:events';
-import { STATUS_CODES } from 'node:http';
 import type net from 'node:net';
 import { DownstreamProtocolError } from '../errors.ts';
+import { nodeHttp } from '../node-http.ts';
 import { RequestParser } from './request-parser.ts';
 import type { RequestEvents, RequestHead, RequestHeaders } from './request-parser.ts';
 import { ServerResponse } from './server-response.ts';
@@ -321,7 +321,7 @@ export class ServerConnection implements ResponseOwner {
       return;
     }
     this.#close(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+      `HTTP/1.1 ${error.status} ${nodeHttp.STATUS_CODES[error.status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
     );
   }
 
