@@ -377,7 +377,9 @@ export class HttpConnectionManager {
       this.#finishInfo(stream, tunnelStatus);
       return;
     }
-    if (!res.writableFinished) {
+    // Whether the response was ended, not whether it was flushed: Node's HTTP/2 response says
+    // writableFinished once its stream is gone, even when the client reset it before any answer.
+    if (!res.writableEnded) {
       stream.downstreamClosed = true;
       stream.onDownstreamClose?.();
       if (!res.headersSent) info.setFlag('DC');

@@ -233,14 +233,25 @@ export class UpstreamAttempt {
           upstream.on('data', (chunk: Buffer) => {
             if (!onData(chunk)) upstream.pause();
           });
-          upstream.once('end', () => onEnd(trailerHeaders));
+          upstream.once('end', () => {
+            // A RST_STREAM with CANCEL ends the body as END_STREAM would; its code says it was cut short.
+            if (upstream.rstCode)
+              this.#fail(
+                Object.assign(new Error(`stream reset with code ${upstream.rstCode}`), {
+                  code: 'ERR_HTTP2_STREAM_ERROR',
+                }),
+                'remote-reset',
+              );
+            else onEnd(trailerHeaders);
+          });
         },
         resume: () => upstream.resume(),
       });
     });
     upstream.on('error', (e) => this.#fail(e, refused(upstream) ? 'refused-stream' : undefined));
+    // A stream that closes before the end of its response failed, even when nothing raised an error
+    // (a reset with CANCEL or NO_ERROR does not): the router must hear of it, or the request hangs.
     upstream.on('close', () => {
-      if (this.#responded) return;
       this.#fail(
         Object.assign(new Error('stream closed'), { code: 'ERR_HTTP2_STREAM_ERROR' }),
         refused(upstream) ? 'refused-stream' : undefined,

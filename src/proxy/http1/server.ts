@@ -73,13 +73,13 @@ export class ServerRequest extends EventEmitter {
   }
 }
 
-/** How long a closing connection waits for its client's FIN (Envoy's delayed_close_timeout). */
+/** How long a closing connection waits for its peer's FIN (Envoy's delayed_close_timeout). */
 const DELAYED_CLOSE_MS = 1000;
 
 /**
- * Closes a connection after the bytes written so far, as Envoy's delayed close does: the client's
+ * Closes a connection after the bytes written so far, as Envoy's delayed close does: the peer's
  * FIN is awaited for up to DELAYED_CLOSE_MS while whatever it still sends is read and dropped.
- * Ending the socket alone would wait for ever on a paused socket or a client that never closes;
+ * Ending the socket alone would wait for ever on a paused socket or a peer that never closes;
  * destroying it with bytes unread would reset the connection under its last response.
  */
 export function closeAfterWrites(socket: net.Socket, lastBytes?: string): void {

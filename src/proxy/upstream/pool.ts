@@ -3,7 +3,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Http1Connection } from '../http1/index.ts';
+import { closeAfterWrites, Http1Connection } from '../http1/index.ts';
 import type { ExchangeHandler, Http1Controller, Http1Request, ResponseHeaders } from '../http1/index.ts';
 import type { Host } from './host.ts';
 import type { ClusterStats } from './stats.ts';
@@ -267,7 +267,13 @@ export class Http2Pool {
     const s = this.#session;
     if (s && !s.closed && !s.destroyed) return s;
     const session = http2.connect(`http://${this.#host.address}`, {
-      createConnection: () => connectHost(this.#host, this.#options),
+      createConnection: () => {
+        const socket = connectHost(this.#host, this.#options);
+        // A session that is done (after a GOAWAY, say) only ends its side of the socket: an
+        // upstream that never ends its own would hold the connection open for ever.
+        socket.once('finish', () => closeAfterWrites(socket));
+        return socket;
+      },
     });
     session.on('error', () => {
       // Streams see the failure themselves; the pool only forgets the session.
