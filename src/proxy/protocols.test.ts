@@ -16,6 +16,7 @@ import {
   tcpProxy,
   vhost,
 } from './testing/resources.ts';
+import { until } from './testing/control-plane.ts';
 import { echoServer, request, startHarness } from './testing/harness.ts';
 import type { Echo, Harness } from './testing/harness.ts';
 
@@ -57,6 +58,8 @@ let grpcPort: number;
 const tcpServers: net.Server[] = [];
 const tcpPorts: Record<string, number> = {};
 const sniSeen: string[] = [];
+/** Connections to an upstream that accepts and never answers. */
+const silentSockets: net.Socket[] = [];
 
 async function tcpServer(name: string, onConnection: (s: net.Socket) => void): Promise<void> {
   const server = net.createServer(onConnection);
@@ -101,6 +104,12 @@ before(async () => {
     ),
   );
   await tcpServer('echo', (s) => s.on('data', (d: Buffer) => s.write(`tcp:${d.toString()}`)));
+  await tcpServer('silent', (s) => {
+    silentSockets.push(s);
+    // Read (and drop) what arrives, so that the proxy closing the connection is seen.
+    s.resume();
+    s.on('error', () => {});
+  });
   for (const name of ['sni-a', 'sni-b'])
     await tcpServer(name, (s) => {
       s.once('data', () => {
@@ -113,6 +122,7 @@ before(async () => {
       cluster('web'),
       cluster('grpc', H2),
       staticCluster('tcp-echo', [['127.0.0.1', tcpPorts.echo!]]),
+      staticCluster('silent', [['127.0.0.1', tcpPorts.silent!]]),
       staticCluster('sni-a', [['127.0.0.1', tcpPorts['sni-a']!]]),
       staticCluster('sni-b', [['127.0.0.1', tcpPorts['sni-b']!]]),
       {
@@ -151,6 +161,10 @@ before(async () => {
           ['*'],
           [
             route({ prefix: '/test.Echo/' }, 'grpc'),
+            route(
+              { prefix: '/ws-silent' },
+              { route: { cluster: 'silent', upgradeConfigs: [{ upgradeType: 'websocket' }] } },
+            ),
             route(
               { prefix: '/ws' },
               { route: { cluster: 'web', upgradeConfigs: [{ upgradeType: 'websocket' }] } },
@@ -255,6 +269,20 @@ test('WebSocket upgrades are tunnelled when the route allows them, refused with 
     () => {},
   );
   assert.match(refused, /^HTTP\/1\.1 403 /);
+});
+
+test('a client that goes away before the upstream answers its upgrade takes the upstream connection with it', async () => {
+  const cancelled = h.proxy.stats.value('cluster.silent.upstream_rq_cancelled') ?? 0;
+  const client = net.connect(h.port('http'), '127.0.0.1');
+  client.on('error', () => {});
+  client.write('GET /ws-silent HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  await until(() => silentSockets.length === 1, 'the upstream connection');
+  const upstreamClosed = new Promise((resolve) => silentSockets[0]!.once('close', resolve));
+  client.destroy();
+  await upstreamClosed;
+  await until(() => h.proxy.stats.value('http.proto.downstream_rq_active') === 0, 'the request ended');
+  assert.equal(h.proxy.stats.value('cluster.silent.upstream_rq_cancelled'), cancelled + 1);
+  assert.equal(h.proxy.stats.value('cluster.silent.upstream_rq_active'), 0);
 });
 
 test('an h2c upgrade is not taken, as in Envoy: the request, body and all, is served in HTTP/1.1 and the connection stays', async () => {

@@ -64,6 +64,61 @@ function begin(target: UpstreamTarget): void {
   target.host.activeRequests++;
 }
 
+/** Bytes a client may send before its tunnel is open; past them it is read no further until then. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+interface Waiting {
+  /** True for the first of the answer, the failure and the client's going away. */
+  claim(): boolean;
+  /** What the client sent after its request head, for the upstream once the tunnel is open. */
+  readonly early: Buffer[];
+}
+
+/**
+ * Waits for the upstream's answer to a tunnel request, which the client may not: when it goes away
+ * first, the upstream connection goes too and the request ends (DC). The client's socket is read
+ * meanwhile (a close is only seen by reading), and what it sends is kept for the upstream.
+ */
+function awaitUpstream(
+  hcm: HttpConnectionManager,
+  stream: HttpStream,
+  target: UpstreamTarget,
+  socket: net.Socket,
+  head: Buffer,
+  abort: () => void,
+): Waiting {
+  let waiting = true;
+  const early = head.length ? [head] : [];
+  let held = head.length;
+  const hold = (chunk: Buffer) => {
+    early.push(chunk);
+    held += chunk.length;
+    if (held > MAX_EARLY_BYTES) socket.pause();
+  };
+  socket.on('data', hold);
+  socket.resume();
+  const gaveUp = () => {
+    if (!waiting) return;
+    waiting = false;
+    abort();
+    stream.info.setFlag('DC');
+    target.cluster.stats.upstream_rq_cancelled.inc();
+    target.cluster.stats.upstream_rq_active.dec();
+    target.host.activeRequests--;
+    hcm.complete(stream, 0);
+  };
+  socket.once('close', gaveUp);
+  const claim = () => {
+    if (!waiting) return false;
+    waiting = false;
+    socket.removeListener('close', gaveUp);
+    socket.removeListener('data', hold);
+    socket.pause();
+    return true;
+  };
+  return { claim, early };
+}
+
 function fail(stream: HttpStream, target: UpstreamTarget, e: Error): void {
   target.cluster.stats.upstream_rq_active.dec();
   target.host.activeRequests--;
@@ -113,7 +168,13 @@ export function handleUpgrade(
     // No agent: the connection comes from createConnection and is never pooled.
     createConnection: () => target.cluster.connect(target.host),
   });
+  const { claim, early } = awaitUpstream(hcm, stream, target, socket, head, () => upstream.destroy());
+  let declined = false;
   upstream.on('upgrade', (ures: IncomingMessage, usock: net.Socket, uhead: Buffer) => {
+    if (!claim()) {
+      usock.destroy();
+      return;
+    }
     stream.info.upstreamServiceTimeMs = performance.now() - started;
     target.cluster.stats.code(101);
     const lines = [`HTTP/1.1 101 ${ures.statusMessage || 'Switching Protocols'}`];
@@ -121,11 +182,13 @@ export function handleUpgrade(
       lines.push(`${ures.rawHeaders[i]}: ${ures.rawHeaders[i + 1]}`);
     socket.write(lines.join('\r\n') + '\r\n\r\n');
     if (uhead.length) socket.write(uhead);
-    if (head.length) usock.write(head);
+    for (const chunk of early) usock.write(chunk);
     splice(hcm, stream, target, socket, usock, 101);
   });
   upstream.on('response', (ures: IncomingMessage) => {
     // The upstream declined the upgrade: relay its answer as a normal response.
+    if (!claim()) return;
+    declined = true;
     target.cluster.stats.code(ures.statusCode ?? 502);
     const out = endToEndHeaders(ures.headers);
     hcm.decorateResponse(stream, out);
@@ -141,7 +204,11 @@ export function handleUpgrade(
       hcm.complete(stream, ures.statusCode ?? 502);
     });
   });
-  upstream.on('error', (e) => fail(stream, target, e));
+  upstream.on('error', (e) => {
+    if (claim()) fail(stream, target, e);
+    // The declined answer broke off: so does its relay (its close event ends the request).
+    else if (declined) res.destroy();
+  });
   upstream.end();
 }
 
@@ -170,16 +237,16 @@ export function handleConnect(
   begin(target);
   const started = performance.now();
   const upstream = target.cluster.connect(target.host);
-  let tunnelled = false;
+  const { claim, early } = awaitUpstream(hcm, stream, target, socket, head, () => upstream.destroy());
   upstream.once('error', (e) => {
-    if (!tunnelled) fail(stream, target, e);
+    if (claim()) fail(stream, target, e);
   });
   upstream.once(readyEvent(upstream), () => {
-    tunnelled = true;
+    if (!claim()) return;
     stream.info.upstreamServiceTimeMs = performance.now() - started;
     target.cluster.stats.code(200);
     socket.write('HTTP/1.1 200 OK\r\n\r\n');
-    if (head.length) upstream.write(head);
+    for (const chunk of early) upstream.write(chunk);
     splice(hcm, stream, target, socket, upstream, 200);
   });
 }
